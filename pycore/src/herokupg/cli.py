@@ -1,0 +1,28 @@
+"""The `herokupg` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herokupg", description="Heroku Postgres operations as code.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    from herokupg.sandbox.cli import add_sandbox_parser
+
+    add_sandbox_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = args.handler
+    result: int = handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

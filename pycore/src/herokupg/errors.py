@@ -1,0 +1,113 @@
+"""Typed errors raised by the herokupg client and operations.
+
+Every error carries what a user needs to act (HTTP status, Heroku error id, message,
+Request-Id) and never the API token or a database password: messages are passed through
+:func:`herokupg.redact.redact` before they are stored.
+"""
+
+from __future__ import annotations
+
+from herokupg.redact import redact
+
+
+class HerokuPgError(Exception):
+    """Base class of every error herokupg raises."""
+
+    def __init__(self, message: str) -> None:
+        self.message = redact(message)
+        super().__init__(self.message)
+
+
+class AuthConfigError(HerokuPgError):
+    """No API key could be found (argument, HEROKU_API_KEY, ~/.netrc)."""
+
+
+class ValidationError(HerokuPgError):
+    """Bad input caught before any request was sent."""
+
+
+class APIError(HerokuPgError):
+    """The Platform or Data API answered with an error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_id: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        resource: str | None = None,
+        doc_url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_id = error_id
+        self.request_id = request_id
+        self.method = method
+        self.url = redact(url) if url else url
+        self.resource = resource
+        self.doc_url = doc_url
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.error_id:
+            parts.append(f"Error ID: {self.error_id}")
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.request_id:
+            parts.append(f"Request-Id: {self.request_id}")
+        return " | ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, error_id={self.error_id!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+
+class NotFoundError(APIError):
+    """404, or a resolution that found nothing."""
+
+
+class UnauthorizedError(APIError):
+    """401: the API key is missing, wrong or expired."""
+
+
+class ForbiddenError(APIError):
+    """403: the key is valid but may not do this."""
+
+
+class RateLimitedError(APIError):
+    """429: the account's request budget is spent."""
+
+
+class ConfirmationRequiredError(APIError):
+    """The API (or an operation) asks for `confirm: <app>` before a destructive change."""
+
+
+class ConflictError(APIError):
+    """409/422: the request conflicts with the current state (ambiguous name, tier rule...)."""
+
+
+class ConnectionFailedError(APIError):
+    """The API could not be reached, after the allowed retries."""
+
+
+class OperationTimeoutError(HerokuPgError):
+    """A wait ran out of time; carries the resource and the last status seen."""
+
+    def __init__(self, message: str, *, resource: str, last_status: str | None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.last_status = last_status
+
+
+class TransferFailedError(HerokuPgError):
+    """A backup, restore or copy finished without success; carries its last log lines."""
+
+    def __init__(self, message: str, *, transfer: str, logs: list[str]) -> None:
+        super().__init__(message)
+        self.transfer = transfer
+        self.logs = [redact(line) for line in logs]

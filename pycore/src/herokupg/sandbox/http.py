@@ -1,0 +1,151 @@
+"""HTTP helpers shared by the sandbox's route modules: Heroku-shaped errors, bodies, Range paging."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class HerokuHTTPError(Exception):
+    """Raised by a route; the server turns it into Heroku's error body.
+
+    Body shape (Platform and Data API alike): ``{"id", "message", "url"?, "resource"?, "app"?}``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error_id: str,
+        message: str,
+        *,
+        resource: str | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        app: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+        self.resource = resource
+        self.url = url
+        self.headers = headers or {}
+        self.app = app
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.error_id, "message": self.message}
+        if self.resource:
+            body["resource"] = self.resource
+        if self.url:
+            body["url"] = self.url
+        if self.app:
+            body["app"] = self.app
+        return body
+
+    def response(self) -> Response:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def not_found(resource: str, message: str | None = None) -> HerokuHTTPError:
+    text = message or f"Couldn't find that {resource.replace('_', ' ').replace('-', ' ')}."
+    return HerokuHTTPError(404, "not_found", text, resource=resource)
+
+
+def bad_request(message: str, error_id: str = "bad_request", status: int = 400) -> HerokuHTTPError:
+    return HerokuHTTPError(status, error_id, message)
+
+
+def invalid_params(message: str) -> HerokuHTTPError:
+    return HerokuHTTPError(422, "invalid_params", message)
+
+
+async def read_json(request: Request, *, required: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object; {} when empty and not required."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise HerokuHTTPError(413, "request_too_large", f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+    if not raw.strip():
+        if required:
+            raise bad_request("Request body is required and must be a JSON object.")
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"Request body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise bad_request("Request body must be a JSON object.")
+    return body
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(data, status_code=status, headers=headers)
+
+
+_RANGE = re.compile(
+    r"^\s*(?P<field>[a-z_]+)\s+(?P<start>[^.;\s]*)\s*\.\.\s*(?P<end>[^;\s]*)\s*"
+    r"(?:;\s*(?P<opts>.*))?$"
+)
+
+
+def paginate(
+    request: Request, items: Sequence[dict[str, Any]], *, default_field: str, page_size: int
+) -> Response:
+    """Serve a list with Heroku's Range / Next-Range protocol.
+
+    ``Range: <field> <start>..<end>; max=<n>, order=asc|desc``. Items are sorted by ``field``;
+    a page that stops short of the end answers 206 with ``Next-Range: <field> ]<last>..; max=<n>``
+    (``]`` = exclusive start), which the client sends back verbatim.
+    """
+    header = request.headers.get("range")
+    field_name, start, exclusive, limit, order = default_field, "", False, page_size, "asc"
+    if header:
+        match = _RANGE.match(header)
+        if not match:
+            raise HerokuHTTPError(400, "bad_request", f"Invalid Range header: {header!r}.")
+        field_name = match["field"]
+        start = match["start"]
+        if start.startswith("]"):
+            exclusive, start = True, start[1:]
+        for opt in (match["opts"] or "").split(","):
+            key, _, value = opt.strip().partition("=")
+            if key == "max":
+                if not value.isdigit() or not 1 <= int(value) <= 1000:
+                    raise HerokuHTTPError(400, "bad_request", "Range max must be between 1 and 1000.")
+                limit = int(value)
+            elif key == "order":
+                if value not in ("asc", "desc"):
+                    raise HerokuHTTPError(400, "bad_request", "Range order must be asc or desc.")
+                order = value
+        if items and field_name not in items[0]:
+            raise HerokuHTTPError(400, "bad_request", f"Range field {field_name!r} is not sortable here.")
+
+    def key(item: dict[str, Any]) -> Any:
+        value = item.get(field_name)
+        return (value is None, value if not isinstance(value, dict) else str(value))
+
+    ordered = sorted(items, key=key, reverse=(order == "desc"))
+    if start:
+        def after(item: dict[str, Any]) -> bool:
+            value = str(item.get(field_name))
+            if order == "desc":
+                return value < start if exclusive else value <= start
+            return value > start if exclusive else value >= start
+
+        ordered = [item for item in ordered if after(item)]
+    page = ordered[:limit]
+    headers: dict[str, str] = {}
+    status = 200
+    if len(ordered) > limit:
+        last = page[-1].get(field_name)
+        headers["Next-Range"] = f"{field_name} ]{last}..; max={limit}, order={order}"
+        status = 206
+    if page:
+        headers["Content-Range"] = f"{field_name} {page[0].get(field_name)}..{page[-1].get(field_name)}"
+    return JSONResponse(page, status_code=status, headers=headers)

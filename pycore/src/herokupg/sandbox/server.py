@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -81,9 +83,6 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> Starlette:
-    app = Starlette(routes=routes)
-
-    @app.middleware("http")
     async def heroku_middleware(request: Request, call_next: Handler) -> Response:
         request_id = new_id()
         try:
@@ -95,7 +94,15 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> Starlette:
         response.headers["Request-Id"] = request_id
         return response
 
-    return app
+    async def heroku_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HerokuHTTPError)
+        return exc.response()
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=heroku_middleware)],
+        exception_handlers={HerokuHTTPError: heroku_error},
+    )
 
 
 def _public(request: Request) -> bool:

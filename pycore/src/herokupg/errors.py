@@ -92,7 +92,27 @@ class ConflictError(APIError):
 
 
 class ConnectionFailedError(APIError):
-    """The API could not be reached, after the allowed retries."""
+    """The API could not be reached, after the allowed retries.
+
+    ``may_have_applied`` is True when a request that changes something may have reached the
+    server before the failure (read error or timeout): check the state before repeating it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        may_have_applied: bool | None = None,
+        status: int | None = None,
+        error_id: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, error_id=error_id, request_id=request_id, method=method, url=url
+        )
+        self.may_have_applied = may_have_applied
 
 
 class OperationTimeoutError(HerokuPgError):

@@ -24,6 +24,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\g<key>" + MASK,
     ),
     (re.compile(r"(?P<key>Bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\g<key>" + MASK),
+    # Authorization: Basic base64(":" + token), as some Data API calls send it
+    (
+        re.compile(r"(?P<key>authorization[\"']?\s*[:=]\s*[\"']?basic\s+)[A-Za-z0-9+/=]+", re.I),
+        r"\g<key>" + MASK,
+    ),
 )
 
 # Values shorter than this are not registered: masking "a" everywhere would wreck output.

@@ -1,9 +1,12 @@
 """What a sandbox engine does for the databases behind `heroku-postgresql` add-ons.
 
-The API layer owns the records (state.py) and Heroku's rules; an engine owns the data: the
-memory engine simulates it, the postgres engine runs real clusters. Engine methods may block
-(initdb, pg_basebackup, pg_dump): the server calls them from its worker thread, never while
-holding the store lock for long.
+The API layer (provider.py, transfers.py) owns the records (state.py) and Heroku's rules; an
+engine owns the data: the memory engine simulates it, the postgres engine runs real clusters.
+
+Threading contract: when ``blocking`` is False (memory engine) the API layer calls the engine
+inline while holding ``store.lock``; when True (initdb, pg_basebackup, pg_dump take seconds) it
+calls it from a worker thread without the lock, and then stores the results under the lock.
+``now`` arguments are the sandbox clock (which the admin API can advance), never wall time.
 """
 
 from __future__ import annotations
@@ -37,12 +40,25 @@ class DbStats:
 class TransferResult:
     processed_bytes: int
     source_bytes: int
-    artifact: str | None = None  # dump file name under the engine's backup dir
+    artifact: str | None = None  # dump file name under the backup dir
     logs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LogLine:
+    """One Postgres server log line before the app/attachment prefix is added.
+
+    ``body`` starts at the statement counter: ``[5-1]  sql_error_code = 00000 LOG:  ...``.
+    """
+
+    ts: float
+    proc: str  # e.g. "postgres.1234"
+    body: str
 
 
 class Engine(Protocol):
     name: str
+    blocking: bool  # True: call from a worker thread, never under store.lock
 
     def start(self, addons: list[Addon]) -> None:
         """Bring back the databases of existing add-ons after a (re)start."""
@@ -50,35 +66,39 @@ class Engine(Protocol):
     def stop(self) -> None:
         """Stop every database process; data stays on disk."""
 
-    def provision(self, addon: Addon) -> None:
-        """Create an empty primary (fills addon.db.host/port/user/password/version)."""
+    def provision(self, addon: Addon, now: float) -> None:
+        """Create an empty writable primary (may fill addon.db.host/port/version)."""
 
-    def follow(self, addon: Addon, leader: Addon) -> None:
+    def follow(self, addon: Addon, leader: Addon, now: float) -> None:
         """Create ``addon`` as a read-only replica of ``leader``."""
 
-    def fork(self, addon: Addon, source: Addon, *, to: float | None = None) -> None:
-        """Create ``addon`` as an independent writable copy of ``source`` (at time ``to``)."""
+    def fork(self, addon: Addon, source: Addon, now: float, *, to: float | None = None) -> None:
+        """Create ``addon`` as an independent writable copy of ``source`` (as of time ``to``)."""
 
-    def unfollow(self, addon: Addon) -> None:
+    def unfollow(self, addon: Addon, now: float) -> None:
         """Promote a replica: it becomes writable and stops following."""
 
     def destroy(self, addon: Addon) -> None:
         """Remove the database and its files."""
 
-    def lag(self, addon: Addon, leader: Addon, now: float) -> int:
-        """Commits (transactions) the follower is behind its leader."""
+    def lag(self, addon: Addon, leader: Addon, now: float, *, delay: float = 0.0) -> int:
+        """Commits the follower is behind its leader, after replaying what it can by ``now``.
+
+        ``delay`` is the simulated replication delay in seconds (settings.follower_catchup);
+        an engine with real replication measures the lag instead and ignores it.
+        """
 
     def stats(self, addon: Addon) -> DbStats:
         """Sizes and counts shown by pg:info."""
 
-    def capture(self, addon: Addon, transfer: Transfer, backup_dir: Path) -> TransferResult:
-        """Dump the database into a file under ``backup_dir``; raise EngineError on failure."""
+    def capture(self, addon: Addon, transfer: Transfer, backup_dir: Path, now: float) -> TransferResult:
+        """Dump the database into a new file under ``backup_dir``; raise EngineError on failure."""
 
-    def restore(self, addon: Addon, transfer: Transfer, dump: Path) -> TransferResult:
+    def restore(self, addon: Addon, transfer: Transfer, dump: Path, now: float) -> TransferResult:
         """Load ``dump`` into the database, replacing its objects; raise EngineError on failure."""
 
     def apply_settings(self, addon: Addon, settings: dict[str, object]) -> None:
         """Apply pg:settings values (log_min_duration_statement, ...)."""
 
-    def log_lines(self, addon: Addon, since: float) -> list[tuple[float, str]]:
-        """Postgres log lines (timestamp, Heroku-format body) after ``since``."""
+    def log_lines(self, addon: Addon, since: float) -> list[LogLine]:
+        """Postgres server log lines with ``ts > since``, oldest first."""

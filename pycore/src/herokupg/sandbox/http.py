@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -126,17 +128,22 @@ def paginate(
         if items and field_name not in items[0]:
             raise HerokuHTTPError(400, "bad_request", f"Range field {field_name!r} is not sortable here.")
 
-    def key(item: dict[str, Any]) -> Any:
+    def sort_key(item: dict[str, Any]) -> Any:
         value = item.get(field_name)
         return (value is None, value if not isinstance(value, dict) else str(value))
 
-    ordered = sorted(items, key=key, reverse=(order == "desc"))
+    ordered = sorted(items, key=sort_key, reverse=(order == "desc"))
     if start:
+        bound = _typed_bound(start, [item.get(field_name) for item in ordered])
+
         def after(item: dict[str, Any]) -> bool:
-            value = str(item.get(field_name))
+            value = item.get(field_name)
+            if value is None:
+                return False
+            value = value if isinstance(value, type(bound)) else str(value)
             if order == "desc":
-                return value < start if exclusive else value <= start
-            return value > start if exclusive else value >= start
+                return bool(value < bound if exclusive else value <= bound)
+            return bool(value > bound if exclusive else value >= bound)
 
         ordered = [item for item in ordered if after(item)]
     page = ordered[:limit]
@@ -149,3 +156,38 @@ def paginate(
     if page:
         headers["Content-Range"] = f"{field_name} {page[0].get(field_name)}..{page[-1].get(field_name)}"
     return JSONResponse(page, status_code=status, headers=headers)
+
+
+def _typed_bound(start: str, values: Sequence[Any]) -> Any:
+    """Compare a Range start as a number when the field holds numbers (release versions:
+    "10" must sort after "9")."""
+    if any(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        try:
+            return int(start)
+        except ValueError:
+            raise HerokuHTTPError(400, "bad_request", f"Range start {start!r} is not a number.") from None
+    return start
+
+
+@dataclass
+class Call:
+    """What a route handler gets: the request (headers), its path parameters and JSON body."""
+
+    request: Request
+    params: dict[str, str]
+    body: dict[str, Any]
+
+    def header(self, name: str) -> str:
+        return self.request.headers.get(name, "")
+
+
+def endpoint(handler: Callable[[Call], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a blocking handler: read the body on the event loop, run the handler (which takes
+    the store lock and may call the engine) in the thread pool."""
+
+    async def run(request: Request) -> Response:
+        body = await read_json(request) if request.method in ("POST", "PATCH", "PUT", "DELETE") else {}
+        call = Call(request, {k: str(v) for k, v in request.path_params.items()}, body)
+        return await run_in_threadpool(handler, call)
+
+    return run

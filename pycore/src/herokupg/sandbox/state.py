@@ -49,6 +49,7 @@ class Settings:
     rate_limit_capacity: int = 4500
     rate_limit_refill_per_minute: float = 75.0
     public_url_ttl: int = 600  # seconds a signed backup URL stays valid
+    release_phase_delay: float = 0.0  # seconds a release stays `pending` when the app has a release phase
 
 
 @dataclass
@@ -64,6 +65,10 @@ class Fault:
     latency: float = 0.0
     remaining: int | None = None  # None: unlimited; else how many more times it fires
     seed: int | None = None
+    error_id: str | None = None  # body id of an "error" fault (default from the status)
+    message: str | None = None  # body message of an "error" fault (default from the status)
+    draws: int = 0  # random draws made so far: with `seed`, the next draw is reproducible
+    hits: int = 0  # times it fired
 
 
 @dataclass
@@ -143,7 +148,8 @@ class Release:
     version: int
     description: str
     created_at: float
-    status: str = "succeeded"
+    status: str = "succeeded"  # pending (release phase running) | succeeded | failed
+    ready_at: float = 0.0  # when a pending release finishes its release phase
 
 
 @dataclass

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokuops.postgres contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Authentication and connection options shared by every module.
+    DOCUMENTATION = r"""
+options:
+  app:
+    description:
+      - Name (or id) of the Heroku app that owns or has attached the database.
+    type: str
+    required: true
+  api_key:
+    description:
+      - Heroku API key (an OAuth token, as C(heroku auth:token) prints).
+      - When not set, the E(HEROKU_API_KEY) environment variable is used, then the password of the
+        C(api.heroku.com) machine in C(~/.netrc), which C(heroku login) writes.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Heroku Platform API.
+      - When not set, E(HEROKU_API_URL) is used, else U(https://api.heroku.com).
+      - Point it at the local sandbox (C(herokupg sandbox env) prints the URL) to run without Heroku.
+    type: str
+  data_api_url:
+    description:
+      - Base URL of the Heroku Data API, which serves Heroku Postgres endpoints.
+      - When not set, E(HEROKU_DATA_API_URL) is used; else, when O(api_url) is not a Heroku host,
+        the same base URL as O(api_url) (the sandbox serves both); else U(https://api.data.heroku.com).
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request that is safe to repeat is retried after a connection error,
+        a 5xx or a 429 answer, with jittered exponential backoff.
+      - A request that creates something is never blindly repeated; the module re-reads the state instead.
+    type: int
+    default: 3
+  validate_certs:
+    description:
+      - Whether to verify TLS certificates.
+    type: bool
+    default: true
+requirements:
+  - python >= 3.11
+  - herokupg (the collection's Python core, C(pip install herokupg)) on the controller
+notes:
+  - "These modules talk to the Heroku API from the controller: run them on C(localhost) or with
+    C(delegate_to: localhost)."
+  - "All modules belong to the action group C(herokuops.postgres.heroku), so the connection options can
+    be set once with C(module_defaults: {group/herokuops.postgres.heroku: {...}})."
+"""
+
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Whether to wait until the operation has finished (the database is available and caught up,
+        or the transfer has completed).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait before failing with the resource's id and its last status. A rerun picks up
+        the existing resource and goes on waiting.
+    type: int
+    default: 1800
+  poll_interval:
+    description:
+      - Longest pause, in seconds, between two status checks while waiting. Polling starts faster
+        and backs off up to this value.
+    type: float
+    default: 5
+"""

@@ -1,0 +1,571 @@
+"""HTTP transport for the Heroku Platform API and Data API (one httpx client for both hosts).
+
+What it does for every caller: Bearer auth, the Heroku Accept header, a User-Agent, a fresh
+Request-Id per HTTP request, Range/Next-Range pagination, retries with jittered exponential
+backoff for requests that are safe to repeat, 429 handling, pacing on ``RateLimit-Remaining``,
+and typed errors (:mod:`herokupg.errors`). Nothing it logs or raises contains the API key:
+text goes through :func:`herokupg.redact.redact`.
+
+The API key is looked up lazily, on the first request (:func:`herokupg.auth.find_api_key`), so
+constructing a client never fails for want of a key (check mode can build one freely).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from herokupg import __version__
+from herokupg.auth import find_api_key
+from herokupg.errors import (
+    APIError,
+    ConfirmationRequiredError,
+    ConflictError,
+    ConnectionFailedError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+    ValidationError,
+)
+from herokupg.redact import redact, register_secret
+
+DEFAULT_API_URL = "https://api.heroku.com"
+DEFAULT_DATA_API_URL = "https://api.data.heroku.com"
+DEFAULT_ACCEPT = "application/vnd.heroku+json; version=3"
+
+# Heroku refills the account's token bucket at about 75 requests per minute.
+REFILL_INTERVAL = 60.0 / 75.0
+# A Retry-After longer than this is a server asking us to give up, not to wait.
+RETRY_AFTER_MAX = 300.0
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Failures where the request provably never reached the server: safe to repeat for any method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after which the request may have reached the server: repeat only safe requests.
+_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+log = logging.getLogger("herokupg.client")
+
+Api = Literal["platform", "data"]
+
+
+def resolve_urls(
+    api_url: str | None = None,
+    data_api_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """Return ``(platform_url, data_api_url)``.
+
+    Each argument wins over its env var (``HEROKU_API_URL``, ``HEROKU_DATA_API_URL``), which wins
+    over the default. With no Data API URL given and a platform URL that is not a heroku.com
+    host (the sandbox), the Data API shares the platform URL: the sandbox serves both on one port.
+    """
+    environ = os.environ if env is None else env
+    platform = _check_url(api_url or environ.get("HEROKU_API_URL") or DEFAULT_API_URL)
+    data = data_api_url or environ.get("HEROKU_DATA_API_URL")
+    if data:
+        return platform, _check_url(data)
+    host = (urlsplit(platform).hostname or "").lower()
+    if host == "heroku.com" or host.endswith(".heroku.com"):
+        return platform, DEFAULT_DATA_API_URL
+    return platform, platform
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"API URL must be an absolute http(s) URL, got {redact(url)!r}")
+    return url.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive (httpx.Headers)
+    body: Any  # parsed JSON, text for non-JSON bodies, None when empty
+    request_id: str | None
+
+
+class HerokuClient:
+    """Synchronous client for both Heroku APIs. Not thread-safe; use one per thread/process."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        api_url: str | None = None,
+        data_api_url: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        validate_certs: bool = True,
+        user_agent: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        env: Mapping[str, str] | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 20.0,
+        pace_below: int = 200,
+    ) -> None:
+        register_secret(api_key)
+        self._explicit_key = api_key
+        self._key: str | None = None
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self.api_url, self.data_api_url = resolve_urls(api_url, data_api_url, self._env)
+        self.retries = max(0, retries)
+        # user_agent replaces the default entirely (callers may put herokupg's in it themselves).
+        self.user_agent = user_agent or f"herokupg/{__version__}"
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.pace_below = pace_below
+        self.request_count = 0  # HTTP requests handed to the transport, retries included
+        self.rate_limit_remaining: int | None = None
+        self._sleep = sleep
+        self._warned: set[str] = set()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            verify=validate_certs,
+            follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
+        )
+
+    def __repr__(self) -> str:
+        return f"HerokuClient(api_url={self.api_url!r}, data_api_url={self.data_api_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HerokuClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- public verbs --------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: Api = "platform",
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        idempotent: bool | None = None,
+    ) -> ApiResponse:
+        """Send one request (retrying as allowed) and return the response; raise on non-2xx.
+
+        ``idempotent`` None means "by method": GET/HEAD/OPTIONS/PUT/DELETE may be repeated after
+        a failure that may have reached the server, POST/PATCH may not. Does not paginate.
+        """
+        method = method.upper()
+        url = self._url(path, api)
+        safe = method in _SAFE_METHODS if idempotent is None else idempotent
+        merged = httpx.Headers(
+            {
+                "Accept": DEFAULT_ACCEPT,
+                "User-Agent": self.user_agent,
+                "Authorization": f"Bearer {self._api_key()}",
+            }
+        )
+        merged.update(headers or {})  # case-insensitive: a caller's "accept" replaces "Accept"
+        if accept:
+            merged["Accept"] = accept
+
+        attempts = self.retries + 1
+        retry_wait = 0.0
+        for attempt in range(1, attempts + 1):
+            self._pause(retry_wait)
+            request_id = str(uuid.uuid4())
+            merged["Request-Id"] = request_id
+            request = self._http.build_request(method, url, json=json, params=params, headers=merged)
+            shown_url = redact(str(request.url))
+            started = time.monotonic()
+            self.request_count += 1
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                elapsed = time.monotonic() - started
+                not_sent = isinstance(exc, _NOT_SENT)
+                retryable = not_sent or (safe and isinstance(exc, _MAYBE_SENT))
+                reason = f"{type(exc).__name__}: {redact(str(exc))}"
+                log.debug(
+                    "%s %s failed after %.0f ms (Request-Id %s): %s",
+                    method,
+                    shown_url,
+                    elapsed * 1000,
+                    request_id,
+                    reason,
+                )
+                if retryable and attempt < attempts:
+                    retry_wait = self._backoff(attempt)
+                    log.debug(
+                        "retrying %s %s in %.2f s (attempt %d of %d): %s",
+                        method,
+                        shown_url,
+                        retry_wait,
+                        attempt + 1,
+                        attempts,
+                        reason,
+                    )
+                    continue
+                # from None: the httpx exception text is unredacted (it is already in `reason`, redacted)
+                raise self._connection_error(method, shown_url, attempt, reason, not_sent) from None
+
+            elapsed = time.monotonic() - started
+            self._track(response)
+            resp_id = response.headers.get("Request-Id") or request_id
+            log.debug(
+                "%s %s -> %d in %.0f ms (Request-Id %s)",
+                method,
+                shown_url,
+                response.status_code,
+                elapsed * 1000,
+                resp_id,
+            )
+            if response.is_success:
+                return ApiResponse(response.status_code, response.headers, _body(response), resp_id)
+
+            status = response.status_code
+            # A 429 was rejected before anything was applied, so it may be repeated for any method.
+            retryable = status == 429 or (status >= 500 and safe)
+            if retryable and attempt < attempts:
+                retry_wait = self._backoff(attempt)
+                if status == 429:
+                    retry_wait = _retry_after(response.headers.get("Retry-After"), retry_wait)
+                log.debug(
+                    "retrying %s %s in %.2f s (attempt %d of %d): HTTP %d",
+                    method,
+                    shown_url,
+                    retry_wait,
+                    attempt + 1,
+                    attempts,
+                    status,
+                )
+                continue
+            raise _api_error(response, method, shown_url, resp_id)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def get(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        accept: str | None = None,
+    ) -> Any:
+        """GET and return the body; an array answered with ``Next-Range`` is followed to the end."""
+        response = self.request("GET", path, api=api, headers=headers, params=params, accept=accept)
+        if isinstance(response.body, list) and response.headers.get("Next-Range"):
+            return self._follow(response, path, api, headers, params, accept, None)
+        return response.body
+
+    def get_all(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        range_header: str | None = None,
+    ) -> list[Any]:
+        """GET every page of a list (starting at ``range_header`` if given) and concatenate them."""
+        first_headers = {**(headers or {}), **({"Range": range_header} if range_header else {})}
+        response = self.request("GET", path, api=api, headers=first_headers, accept=accept)
+        if not isinstance(response.body, list):
+            raise APIError(
+                f"Expected a JSON array from GET {redact(self._url(path, api))}, "
+                f"got {type(response.body).__name__}",
+                status=response.status,
+                request_id=response.request_id,
+                method="GET",
+                url=self._url(path, api),
+            )
+        return self._follow(response, path, api, headers, None, accept, range_header)
+
+    def post(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self.request(
+            "POST",
+            path,
+            api=api,
+            json=json,
+            params=params,
+            headers=headers,
+            accept=accept,
+            idempotent=idempotent,
+        ).body
+
+    def patch(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self.request(
+            "PATCH",
+            path,
+            api=api,
+            json=json,
+            params=params,
+            headers=headers,
+            accept=accept,
+            idempotent=idempotent,
+        ).body
+
+    def put(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self.request(
+            "PUT",
+            path,
+            api=api,
+            json=json,
+            params=params,
+            headers=headers,
+            accept=accept,
+            idempotent=idempotent,
+        ).body
+
+    def delete(
+        self,
+        path: str,
+        *,
+        api: Api = "platform",
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self.request(
+            "DELETE",
+            path,
+            api=api,
+            json=json,
+            params=params,
+            headers=headers,
+            accept=accept,
+            idempotent=idempotent,
+        ).body
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _api_key(self) -> str:
+        if self._key is None:
+            self._key = find_api_key(self._explicit_key, env=self._env)
+        return self._key
+
+    def _url(self, path: str, api: Api) -> str:
+        if not path.startswith("/"):
+            # Absolute URLs are refused so that the key is only ever sent to the configured hosts.
+            raise ValidationError(f"API path must start with '/', got {redact(path)!r}")
+        base = self.data_api_url if api == "data" else self.api_url
+        return base + path
+
+    def _follow(
+        self,
+        first: ApiResponse,
+        path: str,
+        api: Api,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        accept: str | None,
+        range_header: str | None,
+    ) -> list[Any]:
+        items: list[Any] = list(first.body)
+        response, current = first, range_header
+        while isinstance(response.body, list) and (next_range := response.headers.get("Next-Range")):
+            if next_range == current:
+                # A server that hands back the range we asked for would loop us forever.
+                raise APIError(
+                    f"Pagination did not advance for GET {redact(self._url(path, api))} "
+                    f"(Next-Range {next_range!r} repeated)",
+                    status=response.status,
+                    request_id=response.request_id,
+                    method="GET",
+                    url=self._url(path, api),
+                )
+            current = next_range
+            response = self.request(
+                "GET",
+                path,
+                api=api,
+                params=params,
+                accept=accept,
+                headers={**(headers or {}), "Range": next_range},
+            )
+            if isinstance(response.body, list):
+                items.extend(response.body)
+        return items
+
+    def _pause(self, retry_wait: float) -> None:
+        """Sleep before a request: the retry backoff, or the pacing delay if that is longer."""
+        pace = self._pace_delay()
+        if pace > retry_wait:
+            log.debug("pacing: RateLimit-Remaining %s, waiting %.2f s", self.rate_limit_remaining, pace)
+        delay = max(retry_wait, pace)
+        if delay > 0:
+            self._sleep(delay)
+
+    def _pace_delay(self) -> float:
+        # delay = REFILL_INTERVAL * (1 - remaining / pace_below), for remaining < pace_below:
+        # 0 at the threshold, rising linearly to one refill interval (0.8 s) at remaining 0.
+        # A lone client then spends no faster than the bucket refills as it nears empty, and
+        # concurrent clients (Ansible forks share the account's bucket) all slow down together
+        # as the shared counter falls; any 429 that still happens is retried with backoff.
+        remaining = self.rate_limit_remaining
+        if remaining is None or self.pace_below <= 0 or remaining >= self.pace_below:
+            return 0.0
+        return REFILL_INTERVAL * (1.0 - max(remaining, 0) / self.pace_below)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": half fixed, half random, capped at backoff_max."""
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+    def _track(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("RateLimit-Remaining")
+        if remaining is not None:
+            try:
+                self.rate_limit_remaining = int(remaining)
+            except ValueError:
+                pass
+        for name in ("X-Heroku-Warning", "Warning-Message"):
+            warning = response.headers.get(name)
+            if warning and warning not in self._warned:
+                self._warned.add(warning)
+                log.warning("Heroku API warning: %s", redact(warning))
+
+    def _connection_error(
+        self, method: str, shown_url: str, attempts: int, reason: str, not_sent: bool
+    ) -> ConnectionFailedError:
+        if not_sent:
+            outcome = "The request never reached the server, so nothing was changed."
+        elif method in _READ_METHODS:
+            outcome = "The request may have reached the server; it only reads, so it is safe to repeat."
+        else:
+            outcome = (
+                "The request may have reached the server and been applied: check the current "
+                "state before repeating it."
+            )
+        return ConnectionFailedError(
+            f"Could not complete {method} {shown_url} after {attempts} attempt(s): {reason}. {outcome}",
+            method=method,
+            url=shown_url,
+            may_have_applied=not not_sent and method not in _READ_METHODS,
+        )
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    content_type = response.headers.get("Content-Type", "")
+    if "json" in content_type or not content_type:
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else ``default``."""
+    if not value:
+        return default
+    seconds: float
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):
+        return default
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
+
+
+def _api_error(response: httpx.Response, method: str, shown_url: str, request_id: str | None) -> APIError:
+    status = response.status_code
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    data: dict[str, Any] = payload if isinstance(payload, dict) else {}
+    error_id = data.get("id") if isinstance(data.get("id"), str) else None
+    message = data.get("message")
+    if not isinstance(message, str) or not message:
+        message = f"HTTP Error {status} for {method} {shown_url}"
+
+    cls: type[APIError]
+    if error_id == "confirmation_required":
+        cls = ConfirmationRequiredError
+    elif status == 401:
+        cls = UnauthorizedError
+    elif status == 403:
+        cls = ForbiddenError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 429:
+        cls = RateLimitedError
+    elif status in (409, 422):
+        cls = ConflictError
+    else:
+        cls = APIError
+    resource = data.get("resource")
+    doc_url = data.get("url")
+    return cls(
+        message,
+        status=status,
+        error_id=error_id,
+        request_id=request_id,
+        method=method,
+        url=shown_url,
+        resource=resource if isinstance(resource, str) else None,
+        doc_url=doc_url if isinstance(doc_url, str) else None,
+    )

@@ -1,0 +1,105 @@
+"""What every operation shares: the context it runs in, its result, and waiting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from herokupg.api import HerokuAPI
+from herokupg.errors import OperationTimeoutError, ValidationError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    enabled: bool = True
+    timeout: float = 1800.0
+    poll_interval: float = 5.0  # the longest pause between two polls
+    first_interval: float = 0.25  # polling starts here and backs off (x1.5) up to poll_interval
+
+    def __post_init__(self) -> None:
+        if self.timeout < 0:
+            raise ValidationError(f"wait_timeout must be 0 or more seconds, got {self.timeout}.")
+        if self.poll_interval <= 0:
+            raise ValidationError(f"poll_interval must be more than 0 seconds, got {self.poll_interval}.")
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """A write the operation sends (or, in check mode, would send)."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "body": self.body, "description": self.description}
+
+
+@dataclass
+class Result:
+    changed: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    requests: list[PlannedRequest] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def diff(self) -> dict[str, Any]:
+        return {"before": self.before or {}, "after": self.after or {}}
+
+
+@dataclass
+class Context:
+    api: HerokuAPI
+    check_mode: bool = False
+    wait: WaitOptions = field(default_factory=WaitOptions)
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+    def write(
+        self,
+        result: Result,
+        request: PlannedRequest,
+        send: Callable[[], T],
+    ) -> T | None:
+        """Record a write on ``result``; send it unless in check mode (then return None)."""
+        result.requests.append(request)
+        result.changed = True
+        if self.check_mode:
+            return None
+        return send()
+
+    def wait_until(
+        self,
+        probe: Callable[[], tuple[bool, str]],
+        *,
+        resource: str,
+        goal: str,
+    ) -> str:
+        """Poll ``probe`` (-> (done, status)) with backoff until done; return the last status.
+
+        Fails with the resource and the last status seen when ``wait.timeout`` runs out, so that a
+        rerun (which finds the resource already there) can simply go on waiting.
+        """
+        deadline = self.monotonic() + self.wait.timeout
+        interval = self.wait.first_interval
+        while True:
+            done, status = probe()
+            if done:
+                return status
+            remaining = deadline - self.monotonic()
+            if remaining <= 0:
+                raise OperationTimeoutError(
+                    f"Timed out after {self.wait.timeout:g}s waiting for {resource} to {goal}; "
+                    f"last status: {status}. Run again to keep waiting (nothing is created twice).",
+                    resource=resource,
+                    last_status=status,
+                )
+            self.sleep(min(interval, self.wait.poll_interval, remaining))
+            interval = min(interval * 1.5, self.wait.poll_interval)

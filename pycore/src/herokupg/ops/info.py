@@ -1,0 +1,89 @@
+"""pg:info as data: every database of an app (or one), with replication and fork state."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from herokupg.errors import NotFoundError
+from herokupg.models import DatabaseInfo
+from herokupg.ops.base import Context, Result
+from herokupg.resolve import ResolvedDatabase, all_databases, name_for_url, resolve_database
+
+_COMMITS = re.compile(r"(\d+)\s+commits?")
+
+
+def behind_by_commits(info: DatabaseInfo) -> int | None:
+    """The follower's lag in commits, from the "Behind By" row ("12 commits"); None if not shown."""
+    for value in info.info_value("Behind By"):
+        match = _COMMITS.search(value)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _names(config_vars: dict[str, str], values: list[str]) -> list[str]:
+    """Replace database URLs by config var names, as pg:info does for resolve_db_name rows."""
+    return [name_for_url(config_vars, value) or value for value in values]
+
+
+def _first(values: list[str]) -> str | None:
+    return values[0] if values else None
+
+
+def describe(db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: dict[str, str]) -> dict[str, Any]:
+    """One database as module/CLI output. No credentials: URLs become config var names."""
+    out: dict[str, Any] = {
+        "addon": db.addon_name,
+        "addon_id": db.addon_id,
+        "attachments": list(db.names),
+        "config_var": db.config_var,
+        "plan": db.plan,
+        "billing_app": db.billing_app,
+        "provisioned": info is not None,
+    }
+    if info is None:
+        out.update(status=db.addon.state or "provisioning", following=None, followers=[], behind_by=None)
+        return out
+    following = name_for_url(config_vars, info.following) if info.following else None
+    forked = info.info_value("Forked From")
+    out.update(
+        status=info.status,
+        following=following,
+        followers=_names(config_vars, info.info_value("Followers")),
+        behind_by=behind_by_commits(info) if info.following else None,
+        forked_from=_first(_names(config_vars, forked)),
+        forks=_names(config_vars, info.info_value("Forks")),
+        data_size=_first(info.info_value("Data Size")),
+        num_bytes=info.num_bytes,
+        tables=info.num_tables,
+        pg_version=info.postgres_version or _first(info.info_value("PG Version")),
+        fork_follow=_first(info.info_value("Fork/Follow")),
+        rollback=_first(info.info_value("Rollback")),
+        connections=info.num_connections,
+        created=_first(info.info_value("Created")),
+        region=_first(info.info_value("Region")),
+        continuous_protection=_first(info.info_value("Continuous Protection")),
+        info={entry.name: [str(v) for v in entry.values] for entry in info.info if entry.values},
+    )
+    # Rows carrying URLs are shown by name only: never a credential in output.
+    for key in ("Following", "Followers", "Forked From", "Forks"):
+        if key in out["info"]:
+            out["info"][key] = _names(config_vars, out["info"][key])
+    return out
+
+
+def fetch_info(ctx: Context, db: ResolvedDatabase) -> DatabaseInfo | None:
+    """The Data API's view of ``db``; None while it is still provisioning (a 404)."""
+    try:
+        return ctx.api.database(db.addon_id)
+    except NotFoundError:
+        return None
+
+
+def database_info(ctx: Context, app: str, database: str | None = None) -> Result:
+    """Read-only: ``databases`` is the list pg:info would show."""
+    targets = [resolve_database(ctx.api, app, database)] if database else all_databases(ctx.api, app)
+    config_vars = ctx.api.config_vars(app)
+    described = [describe(db, fetch_info(ctx, db), config_vars) for db in targets]
+    return Result(changed=False, data={"databases": described})

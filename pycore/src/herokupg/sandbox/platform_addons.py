@@ -1,0 +1,219 @@
+"""Platform API: add-ons (create, list, info, rename, destroy) and the add-on resolver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from herokupg.sandbox import catalog, naming, platform_ops
+from herokupg.sandbox.http import Call, HerokuHTTPError, endpoint, invalid_params, json_response, paginate
+from herokupg.sandbox.platform_render import addon_json
+from herokupg.sandbox.server import Sandbox
+from herokupg.sandbox.state import Addon, App, new_id
+
+
+def routes(sb: Sandbox) -> list[BaseRoute]:
+    store = sb.store
+
+    def page(call: Call, items: list[dict[str, Any]]) -> Response:
+        return paginate(call.request, items, default_field="id", page_size=store.state.settings.page_size)
+
+    def create(call: Call) -> Response:
+        from herokupg.sandbox import provider
+
+        request = _CreateRequest.parse(call.body)
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            try:
+                plan = catalog.normalize_plan(request.plan)
+            except ValueError as exc:
+                raise invalid_params(str(exc)) from None
+            if request.name is not None:
+                _check_addon_name(sb, request.name)
+            name = request.name or naming.addon_name(plan.split(":")[0], lambda n: store.addon(n) is not None)
+            attachment = request.attachment or platform_ops.default_attachment_name(store, app)
+            existing = next((a for a in store.attachments_of_app(app.id) if a.name == attachment), None)
+            if existing is not None and request.confirm != app.name:
+                raise platform_ops.confirmation_required(
+                    app, f"{attachment} is already attached to {app.name} and the new add-on would replace it."
+                )
+            now = store.now()
+            addon = Addon(
+                id=new_id(), name=name, app_id=app.id, plan=plan, state="provisioning",
+                created_at=now, updated_at=now, ready_at=now, config=dict(request.config),
+            )
+            provider.create_database(sb, app, addon, request.config)
+            store.state.addons[addon.id] = addon
+            platform_ops.attach_named(sb, app, addon, attachment, None, app.name)
+            store.save()
+        provider.after_create(sb, addon)
+        with store.lock:
+            current = store.state.addons.get(addon.id, addon)
+            return json_response(addon_json(sb, current), status=201)
+
+    def list_all(call: Call) -> Response:
+        with store.lock:
+            items = [addon_json(sb, a) for a in store.state.addons.values()]
+        return page(call, items)
+
+    def list_for_app(call: Call) -> Response:
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            items = [addon_json(sb, a) for a in _addons_of_app(sb, app)]
+        return page(call, items)
+
+    def info_for_app(call: Call) -> Response:
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            addon = _addon_on_app(sb, app, call.params["addon"])
+            return json_response(addon_json(sb, addon))
+
+    def info(call: Call) -> Response:
+        with store.lock:
+            return json_response(addon_json(sb, platform_ops.get_addon(store, call.params["addon"])))
+
+    def rename(call: Call) -> Response:
+        body = call.body
+        if set(body) - {"name", "plan"}:
+            raise invalid_params(f"Unknown add-on attributes: {', '.join(sorted(set(body) - {'name', 'plan'}))}.")
+        if "plan" in body:
+            raise invalid_params("Changing an add-on's plan is not supported by the sandbox.")
+        if not isinstance(body.get("name"), str):
+            raise invalid_params("name must be a string.")
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            addon = _addon_on_app(sb, app, call.params["addon"], billed=True)
+            if body["name"] != addon.name:
+                _check_addon_name(sb, body["name"])
+                addon.name = body["name"]
+                addon.updated_at = store.now()
+                store.save()
+            return json_response(addon_json(sb, addon))
+
+    def destroy(call: Call) -> Response:
+        with store.lock:
+            if "app" in call.params:
+                app = platform_ops.get_app(store, call.params["app"])
+                addon = _addon_on_app(sb, app, call.params["addon"], billed=True)
+            else:
+                addon = platform_ops.get_addon(store, call.params["addon"])
+            body = addon_json(sb, addon)
+            platform_ops.destroy_addon(sb, addon)
+            store.save()
+        body["state"] = "deprovisioned"
+        return json_response(body)
+
+    def resolve(call: Call) -> Response:
+        key, app_key, service = _resolve_args(call.body, "addon")
+        with store.lock:
+            app = platform_ops.get_app(store, app_key) if app_key else None
+            matches: dict[str, Addon] = {}
+            for addon in store.state.addons.values():
+                if key in (addon.id, addon.name):
+                    matches[addon.id] = addon
+            if app is not None:
+                for att in store.attachments_of_app(app.id):
+                    if key.upper() in (att.name, f"{att.name}_URL") and att.addon_id in store.state.addons:
+                        matches[att.addon_id] = store.state.addons[att.addon_id]
+            found = [a for a in matches.values() if service is None or a.service == service]
+            if not found:
+                raise platform_ops.get_addon_not_found()
+            return json_response([addon_json(sb, a) for a in found])
+
+    return [
+        Route("/apps/{app}/addons", endpoint(create), methods=["POST"]),
+        Route("/apps/{app}/addons", endpoint(list_for_app), methods=["GET"]),
+        Route("/apps/{app}/addons/{addon}", endpoint(info_for_app), methods=["GET"]),
+        Route("/apps/{app}/addons/{addon}", endpoint(rename), methods=["PATCH"]),
+        Route("/apps/{app}/addons/{addon}", endpoint(destroy), methods=["DELETE"]),
+        Route("/addons", endpoint(list_all), methods=["GET"]),
+        Route("/addons/{addon}", endpoint(info), methods=["GET"]),
+        Route("/addons/{addon}", endpoint(destroy), methods=["DELETE"]),
+        Route("/actions/addons/resolve", endpoint(resolve), methods=["POST"]),
+    ]
+
+
+class _CreateRequest:
+    """The body of POST /apps/{app}/addons, type-checked before anything changes."""
+
+    def __init__(
+        self, plan: str, attachment: str | None, config: dict[str, Any], confirm: str | None, name: str | None
+    ) -> None:
+        self.plan, self.attachment, self.config, self.confirm, self.name = plan, attachment, config, confirm, name
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> _CreateRequest:
+        plan = body.get("plan")
+        if isinstance(plan, dict):
+            plan = plan.get("name") or plan.get("id")
+        if not isinstance(plan, str) or not plan:
+            raise invalid_params("plan is required: {\"plan\": {\"name\": \"heroku-postgresql:<plan>\"}}.")
+        attachment = body.get("attachment") or {}
+        if not isinstance(attachment, dict):
+            raise invalid_params("attachment must be an object like {\"name\": \"DATABASE\"}.")
+        att_name = attachment.get("name")
+        if att_name is not None:
+            att_name = _attachment_name(att_name)
+        config = body.get("config") or {}
+        if not isinstance(config, dict) or not all(
+            isinstance(v, str | bool | int | float) for v in config.values()
+        ):
+            raise invalid_params("config must be an object of strings or booleans.")
+        for key in ("confirm", "name"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise invalid_params(f"{key} must be a string.")
+        return cls(plan, att_name, config, body.get("confirm"), body.get("name"))
+
+
+def _attachment_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid_params("attachment name must be a string.")
+    name = value.upper().removesuffix("_URL")
+    if not naming.ATTACHMENT_NAME.match(name):
+        raise invalid_params(
+            f"Invalid attachment name {value!r}: it must start with a letter and contain only letters, "
+            "digits and underscores."
+        )
+    return name
+
+
+def _check_addon_name(sb: Sandbox, name: str) -> None:
+    if not naming.ADDON_NAME.match(name):
+        raise invalid_params(
+            f"Invalid add-on name {name!r}: it must start with a letter and contain only letters, digits, "
+            "dashes and underscores."
+        )
+    if sb.store.addon(name) is not None:
+        raise HerokuHTTPError(422, "invalid_params", "Name is already taken")
+
+
+def _addons_of_app(sb: Sandbox, app: App) -> list[Addon]:
+    """Add-ons billed to the app and add-ons of other apps attached to it."""
+    state = sb.store.state
+    ids = {a.id for a in state.addons.values() if a.app_id == app.id}
+    ids |= {att.addon_id for att in sb.store.attachments_of_app(app.id)}
+    return [a for a in state.addons.values() if a.id in ids]
+
+
+def _addon_on_app(sb: Sandbox, app: App, key: str, *, billed: bool = False) -> Addon:
+    addon = platform_ops.get_addon(sb.store, key)
+    if billed and addon.app_id != app.id:
+        raise platform_ops.get_addon_not_found()
+    if addon not in _addons_of_app(sb, app):
+        raise platform_ops.get_addon_not_found()
+    return addon
+
+
+def _resolve_args(body: dict[str, Any], field: str) -> tuple[str, str | None, str | None]:
+    """(identifier, app, addon_service) of a resolver body; ``app::name`` names the app inline."""
+    key, app, service = body.get(field), body.get("app"), body.get("addon_service")
+    if not isinstance(key, str) or not key:
+        raise invalid_params(f"{field} is required and must be a string.")
+    for name, value in (("app", app), ("addon_service", service)):
+        if value is not None and not isinstance(value, str):
+            raise invalid_params(f"{name} must be a string or null.")
+    if "::" in key:
+        app, _, key = key.partition("::")
+    return key, app or None, service or None

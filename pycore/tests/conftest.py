@@ -2,83 +2,23 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from herokupg.sandbox.app import build
-from herokupg.sandbox.server import Sandbox
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class RunningSandbox:
-    url: str
-    token: str
-    sandbox: Sandbox
-    state_dir: Path
-
-    def http(self, **kwargs: Any) -> httpx.Client:
-        """A raw HTTP client with the sandbox's token, for tests that speak the API directly."""
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            "Accept": "application/vnd.heroku+json; version=3",
-        }
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        with self.http() as client:
-            response = client.request(method, f"/_sandbox/{path.lstrip('/')}", **kwargs)
-            response.raise_for_status()
-            return response.json() if response.content else None
-
-
-class _Server:
-    def __init__(self, state_dir: Path, engine: str = "memory", token: str = "test-token-0123456789") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.sandbox, app = build(state_dir, base_url=self.url, token=token, engine=engine)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> RunningSandbox:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("sandbox did not start")
-            time.sleep(0.01)
-        return RunningSandbox(self.url, self.sandbox.token, self.sandbox, self.sandbox.store.state_dir)
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     """A fresh memory-engine sandbox for one test."""
-    with _Server(tmp_path / "sandbox") as running:
+    with ThreadedSandbox(tmp_path / "sandbox") as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     """One sandbox for a whole test module (reset it yourself if a test needs a clean slate)."""
-    with _Server(tmp_path_factory.mktemp("sandbox")) as running:
+    with ThreadedSandbox(tmp_path_factory.mktemp("sandbox")) as running:
         yield running

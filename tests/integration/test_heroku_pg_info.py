@@ -1,0 +1,30 @@
+"""heroku_pg_info from a playbook and ad hoc, against the sandbox."""
+
+from __future__ import annotations
+
+from conftest import Ansible, seed_app, seed_database
+
+
+def test_info_playbook(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "infoapp")
+    seed_database(ansible.sandbox, "infoapp")
+    seed_database(ansible.sandbox, "infoapp", attachment="REPLICA", config={"follow": "DATABASE_URL"})
+    run = ansible.playbook("heroku_pg_info/main.yml", extra_vars={"app": "infoapp"})
+    run.assert_ok()
+    assert ansible.sandbox.token not in run.output
+
+
+def test_info_ad_hoc(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "adhoc")
+    seed_database(ansible.sandbox, "adhoc")
+    run = ansible.module("heroku_pg_info", "app=adhoc")
+    run.assert_ok()
+    assert '"config_var": "DATABASE_URL"' in run.output
+    assert ansible.sandbox.token not in run.output
+
+
+def test_info_unknown_app(ansible: Ansible) -> None:
+    run = ansible.module("heroku_pg_info", "app=ghost")
+    assert run.returncode != 0
+    assert "Couldn't find that app" in run.output
+    assert "ghost" in run.output

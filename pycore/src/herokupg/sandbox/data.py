@@ -1,11 +1,259 @@
-"""Sandbox routes: data (being written)."""
+"""Data API routes for one database: info (pg:info), wait_status (pg:wait), unfollow and settings,
+plus the memory engine's admin routes that play a client (writes, statements, a data snapshot).
+
+Transfer and schedule routes live in transfers.py and schedules.py and are mounted from here.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from herokupg.sandbox.server import Sandbox
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from herokupg.sandbox import pgsettings, provider, schedules, transfers
+from herokupg.sandbox.engine import EngineError
+from herokupg.sandbox.http import (
+    HerokuHTTPError,
+    bad_request,
+    invalid_params,
+    json_response,
+    not_found,
+    read_json,
+)
+from herokupg.sandbox.memory import MemoryEngine
+from herokupg.sandbox.state import Addon, transfer_time
+
+if TYPE_CHECKING:
+    from herokupg.sandbox.server import Sandbox
 
 
-def routes(sandbox: Sandbox) -> list[BaseRoute]:
-    return []
+def human_size(num: int) -> str:
+    """Sizes as pg:info shows them: "7.9 MB", "64 GB", "512 bytes"."""
+    value = float(num)
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    if unit == "bytes":
+        return f"{num} bytes"
+    return f"{value:.1f} {unit}".replace(".0 ", " ") if value < 10 else f"{round(value)} {unit}"
+
+
+def _minute(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _fork_follow(sb: Sandbox, addon: Addon, now: float) -> str:
+    if not provider.tier(addon.plan_suffix).production:
+        return "Unsupported"
+    if addon.db and addon.db.leader_id:
+        return "Unavailable"  # followers can't be followed (forking one is fine, following isn't)
+    if provider.follow_cooldown_left(addon, now) > 0:
+        return "Temporarily Unavailable"
+    return "Available"
+
+
+def info_body(sb: Sandbox, addon: Addon) -> dict[str, Any]:
+    """GET /client/v11/databases/{id} (lock held)."""
+    db = addon.db
+    assert db is not None
+    state, now = sb.store.state, sb.store.now()
+    stats = sb.engine.stats(addon)
+    lag = provider.follower_lag(sb, addon)
+    leader = state.addons.get(db.leader_id) if db.leader_id else None
+    source = state.addons.get(db.forked_from_id) if db.forked_from_id else None
+    live = [a for a in state.addons.values() if provider.is_available(a) and a.db]
+    followers = [a for a in live if a.db and a.db.leader_id == addon.id]
+    forks = [a for a in live if a.db and a.db.forked_from_id == addon.id]
+    t = provider.tier(addon.plan_suffix)
+    app = state.apps.get(addon.app_id)
+    limit = provider.storage_limit_bytes(addon.plan_suffix)
+    conns = provider.connection_limit(addon.plan_suffix)
+    earliest = provider.rollback_earliest(addon, now)
+
+    def urls(addons: list[Addon]) -> list[str]:
+        return [u for u in (provider.public_url(a) for a in addons) if u]
+
+    rows: list[dict[str, Any]] = [
+        {"name": "Plan", "values": [addon.plan_suffix.replace("-", " ").title()]},
+        {"name": "Status", "values": [db.status.title()]},
+        {"name": "Data Size", "values": [
+            f"{human_size(stats.num_bytes)} / {human_size(limit)} ({100 * stats.num_bytes / limit:.2f}%)"
+        ]},
+        {"name": "Tables", "values": [str(stats.num_tables)]},
+        {"name": "PG Version", "values": [stats.postgres_version]},
+        {"name": "Connections", "values": [f"{stats.num_connections}/{conns}"]},
+        {"name": "Credentials", "values": ["1"]},
+        {"name": "Fork/Follow", "values": [_fork_follow(sb, addon, now)]},
+        {"name": "Rollback", "values": [f"earliest from {_minute(earliest)}" if earliest else "Unsupported"]},
+        {"name": "Created", "values": [_minute(addon.created_at)]},
+        {"name": "Region", "values": [app.region if app else "us"]},
+        {"name": "Data Encryption", "values": ["In Use"]},
+        {"name": "Continuous Protection", "values": ["On" if t.production else "Off"]},
+        {"name": "Following", "values": urls([leader] if leader else []), "resolve_db_name": True},
+        {"name": "Behind By", "values": [f"{lag} commits"] if lag is not None else []},
+        {"name": "Followers", "values": urls(followers), "resolve_db_name": True},
+        {"name": "Forked From", "values": urls([source] if source else []), "resolve_db_name": True},
+        {"name": "Forks", "values": urls(forks), "resolve_db_name": True},
+    ]
+    leader_stats = sb.engine.stats(leader) if leader else None
+    return {
+        "addon_id": addon.id,
+        "name": addon.name,
+        "heroku_resource_id": addon.id,
+        "resource_url": provider.database_url(sb, addon),
+        "created_at": transfer_time(addon.created_at),
+        "status_updated_at": transfer_time(addon.updated_at),
+        "waiting?": bool(lag),
+        "database_name": db.database_name,
+        "database_user": db.user,
+        "database_password": db.password,
+        "port": db.port,
+        "postgres_version": stats.postgres_version,
+        "plan": {"id": provider.plan_level(addon.plan_suffix), "name": addon.plan_suffix},
+        "num_bytes": stats.num_bytes,
+        "num_tables": stats.num_tables,
+        "num_connections": stats.num_connections,
+        "num_connections_waiting": stats.num_connections_waiting,
+        "credentials": 1,
+        "following": provider.public_url(leader) if leader else None,
+        "leader": {"addon_id": leader.id, "name": leader.name} if leader else None,
+        "forked_from": {"addon_id": source.id, "name": source.name} if source else None,
+        "hot_standby?": leader is not None,
+        "standalone?": leader is None,
+        "is_in_recovery?": leader is not None,
+        "is_in_recovery": leader is not None,
+        "current_transaction": stats.current_transaction,
+        "target_transaction": leader_stats.current_transaction if leader_stats else None,
+        "available_for_ingress": True,
+        "info": rows,
+    }
+
+
+def wait_status(sb: Sandbox, addon: Addon) -> dict[str, Any]:
+    """GET .../wait_status (lock held): what pg:wait and promote poll."""
+    db = addon.db
+    if addon.state == "provisioning":
+        busy = "preparing" if db and (db.leader_id or db.forked_from_id) else "provisioning"
+        return {"waiting?": True, "error?": False, "message": busy}
+    if addon.state != "provisioned" or db is None:
+        return {"waiting?": False, "error?": True, "message": addon.provision_message or addon.state}
+    if db.status != "available":
+        return {"waiting?": True, "error?": False, "message": db.status}
+    lag = provider.follower_lag(sb, addon)
+    if lag:
+        return {"waiting?": True, "error?": False, "message": f"following: {lag} commits behind leader"}
+    return {"waiting?": False, "error?": False, "message": "available"}
+
+
+def _memory(sb: Sandbox) -> MemoryEngine:
+    if not isinstance(sb.engine, MemoryEngine):
+        raise bad_request("Only the memory engine simulates clients; connect to the database instead.")
+    return sb.engine
+
+
+def routes(sb: Sandbox) -> list[BaseRoute]:
+    async def get_info(request: Request) -> Response:
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"])
+            body = info_body(sb, addon)
+            sb.store.save()  # replaying a follower changes its data
+            return json_response(body)
+
+    async def get_wait_status(request: Request) -> Response:
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"], ready=False)
+            if addon.state == "deprovisioned" and not addon.provision_message:
+                raise not_found("database", "Couldn't find that database.")  # deleted, not failed
+            return json_response(wait_status(sb, addon))
+
+    async def unfollow(request: Request) -> Response:
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"])
+            if addon.db is None or not addon.db.leader_id:
+                raise HerokuHTTPError(422, "bad_request", f"{addon.name} is not a follower.")
+        provider.unfollow(sb, addon)
+        return json_response({"message": f"{addon.name} is no longer following and is now writable."})
+
+    def _settings_db(request: Request) -> Addon:
+        addon = transfers.database(sb, request.path_params["db"])
+        if not provider.tier(addon.plan_suffix).production:
+            raise HerokuHTTPError(
+                422, "bad_request", "You can't perform this operation on Essential-tier databases."
+            )
+        return addon
+
+    async def get_config(request: Request) -> Response:
+        with sb.store.lock:
+            addon = _settings_db(request)
+            assert addon.db is not None
+            return json_response(pgsettings.render(addon.db.settings))
+
+    async def patch_config(request: Request) -> Response:
+        body = await read_json(request, required=True)
+        with sb.store.lock:
+            addon = _settings_db(request)
+            try:
+                clean = pgsettings.validate(body)
+            except pgsettings.SettingError as exc:
+                raise invalid_params(str(exc)) from None
+            assert addon.db is not None
+            addon.db.settings.update(clean)
+            sb.store.save()
+        provider.run_engine(sb, lambda: sb.engine.apply_settings(addon, clean), lambda _r, _e: None)
+        with sb.store.lock:
+            return json_response(pgsettings.render(addon.db.settings))
+
+    async def admin_write(request: Request) -> Response:
+        body = await read_json(request, required=True)
+        table, rows = body.get("table"), body.get("rows", [])
+        if not isinstance(table, str) or not table or not isinstance(rows, list):
+            raise bad_request('Send {"table": "<name>", "rows": [...]}.')
+        engine = _memory(sb)
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"])
+            try:
+                commit = engine.write(addon, table, rows, sb.store.now())
+            except EngineError as exc:
+                raise HerokuHTTPError(422, "read_only", str(exc)) from None
+            sb.store.save()
+            return json_response({"commits": commit}, status=201)
+
+    async def admin_statement(request: Request) -> Response:
+        body = await read_json(request, required=True)
+        sql, duration = body.get("sql"), body.get("duration_ms", 0)
+        if not isinstance(sql, str) or not sql.strip() or not isinstance(duration, (int, float)):
+            raise bad_request('Send {"sql": "<statement>", "duration_ms": <number>}.')
+        engine = _memory(sb)
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"])
+            logged = engine.record_statement(addon, sql, float(duration), sb.store.now())
+            sb.store.save()
+            return json_response({"logged": logged}, status=201)
+
+    async def admin_data(request: Request) -> Response:
+        engine = _memory(sb)
+        with sb.store.lock:
+            addon = transfers.database(sb, request.path_params["db"])
+            lag = provider.follower_lag(sb, addon)
+            snapshot = engine.snapshot(addon)
+            sb.store.save()
+            return json_response({**snapshot, "behind_by": lag})
+
+    db_path = "/client/v11/databases/{db}"
+    admin = "/_sandbox/databases/{db}"
+    return [
+        Route(db_path, get_info, methods=["GET"]),
+        Route(db_path + "/wait_status", get_wait_status, methods=["GET"]),
+        Route(db_path + "/unfollow", unfollow, methods=["PUT"]),
+        Route("/postgres/v0/databases/{db}/config", get_config, methods=["GET"]),
+        Route("/postgres/v0/databases/{db}/config", patch_config, methods=["PATCH"]),
+        Route(admin + "/writes", admin_write, methods=["POST"]),
+        Route(admin + "/statements", admin_statement, methods=["POST"]),
+        Route(admin + "/data", admin_data, methods=["GET"]),
+        *transfers.routes(sb),
+        *schedules.routes(sb),
+    ]

@@ -7,6 +7,7 @@ explanation. PATCH bodies carry JSON booleans, numbers or strings as the CLI con
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,8 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
         if spec.kind == "int" and isinstance(value, float) and value.is_integer() and value >= spec.minimum:
             value, ok = int(value), True
         if not ok:
-            problems.append(f"Invalid value {value!r} for {key}. Valid options are: {_allowed(spec)}.")
+            shown = json.dumps(value)
+            problems.append(f"Invalid value {shown} for {key}. Valid options are: {_allowed(spec)}.")
             continue
         clean[key] = value
     if not changes:

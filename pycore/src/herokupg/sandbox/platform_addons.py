@@ -23,9 +23,9 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     def create(call: Call) -> Response:
         from herokupg.sandbox import provider
 
-        request = _CreateRequest.parse(call.body)
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
+            request = _CreateRequest.parse(call.body)
             try:
                 plan = catalog.normalize_plan(request.plan)
             except ValueError as exc:
@@ -37,7 +37,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             existing = next((a for a in store.attachments_of_app(app.id) if a.name == attachment), None)
             if existing is not None and request.confirm != app.name:
                 raise platform_ops.confirmation_required(
-                    app, f"{attachment} is already attached to {app.name} and the new add-on would replace it."
+                    app, f"{attachment} is already attached to {app.name}; the new add-on would replace it."
                 )
             now = store.now()
             addon = Addon(
@@ -76,8 +76,9 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
 
     def rename(call: Call) -> Response:
         body = call.body
-        if set(body) - {"name", "plan"}:
-            raise invalid_params(f"Unknown add-on attributes: {', '.join(sorted(set(body) - {'name', 'plan'}))}.")
+        unknown = sorted(set(body) - {"name", "plan"})
+        if unknown:
+            raise invalid_params(f"Unknown add-on attributes: {', '.join(unknown)}.")
         if "plan" in body:
             raise invalid_params("Changing an add-on's plan is not supported by the sandbox.")
         if not isinstance(body.get("name"), str):
@@ -106,7 +107,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return json_response(body)
 
     def resolve(call: Call) -> Response:
-        key, app_key, service = _resolve_args(call.body, "addon")
+        key, app_key, service = platform_ops.resolve_args(call.body, "addon")
         with store.lock:
             app = platform_ops.get_app(store, app_key) if app_key else None
             matches: dict[str, Addon] = {}
@@ -141,7 +142,8 @@ class _CreateRequest:
     def __init__(
         self, plan: str, attachment: str | None, config: dict[str, Any], confirm: str | None, name: str | None
     ) -> None:
-        self.plan, self.attachment, self.config, self.confirm, self.name = plan, attachment, config, confirm, name
+        self.plan, self.attachment, self.config = plan, attachment, config
+        self.confirm, self.name = confirm, name
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> _CreateRequest:
@@ -155,7 +157,7 @@ class _CreateRequest:
             raise invalid_params("attachment must be an object like {\"name\": \"DATABASE\"}.")
         att_name = attachment.get("name")
         if att_name is not None:
-            att_name = _attachment_name(att_name)
+            att_name = platform_ops.attachment_name(att_name)
         config = body.get("config") or {}
         if not isinstance(config, dict) or not all(
             isinstance(v, str | bool | int | float) for v in config.values()
@@ -165,18 +167,6 @@ class _CreateRequest:
             if body.get(key) is not None and not isinstance(body[key], str):
                 raise invalid_params(f"{key} must be a string.")
         return cls(plan, att_name, config, body.get("confirm"), body.get("name"))
-
-
-def _attachment_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise invalid_params("attachment name must be a string.")
-    name = value.upper().removesuffix("_URL")
-    if not naming.ATTACHMENT_NAME.match(name):
-        raise invalid_params(
-            f"Invalid attachment name {value!r}: it must start with a letter and contain only letters, "
-            "digits and underscores."
-        )
-    return name
 
 
 def _check_addon_name(sb: Sandbox, name: str) -> None:
@@ -204,16 +194,3 @@ def _addon_on_app(sb: Sandbox, app: App, key: str, *, billed: bool = False) -> A
     if addon not in _addons_of_app(sb, app):
         raise platform_ops.get_addon_not_found()
     return addon
-
-
-def _resolve_args(body: dict[str, Any], field: str) -> tuple[str, str | None, str | None]:
-    """(identifier, app, addon_service) of a resolver body; ``app::name`` names the app inline."""
-    key, app, service = body.get(field), body.get("app"), body.get("addon_service")
-    if not isinstance(key, str) or not key:
-        raise invalid_params(f"{field} is required and must be a string.")
-    for name, value in (("app", app), ("addon_service", service)):
-        if value is not None and not isinstance(value, str):
-            raise invalid_params(f"{name} must be a string or null.")
-    if "::" in key:
-        app, _, key = key.partition("::")
-    return key, app or None, service or None

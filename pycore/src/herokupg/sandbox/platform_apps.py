@@ -17,7 +17,16 @@ from herokupg.sandbox.http import (
     not_found,
     paginate,
 )
-from herokupg.sandbox.platform_render import REGIONS, STACKS, account_json, app_json, formation_json, release_json
+from herokupg.sandbox.platform_render import (
+    ACCOUNT_EMAIL,
+    ACCOUNT_ID,
+    REGIONS,
+    STACKS,
+    account_json,
+    app_json,
+    formation_json,
+    release_json,
+)
 from herokupg.sandbox.server import Sandbox
 from herokupg.sandbox.state import App, new_id
 
@@ -66,6 +75,12 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         with store.lock:
             items = [app_json(app) for app in store.state.apps.values()]
         return page(call, items)
+
+    def list_user_apps(call: Call) -> Response:
+        # `heroku apps` lists /users/~/apps; every sandbox app is owned by the one account.
+        if call.params["user"] not in ("~", ACCOUNT_ID, ACCOUNT_EMAIL):
+            raise not_found("user", "Couldn't find that user.")
+        return list_apps(call)
 
     def get_app(call: Call) -> Response:
         with store.lock:
@@ -166,6 +181,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/account/rate-limits", endpoint(get_rate_limits), methods=["GET"]),
         Route("/apps", endpoint(create_app), methods=["POST"]),
         Route("/apps", endpoint(list_apps), methods=["GET"]),
+        Route("/users/{user}/apps", endpoint(list_user_apps), methods=["GET"]),
         Route("/apps/{app}", endpoint(get_app), methods=["GET"]),
         Route("/apps/{app}", endpoint(update_app), methods=["PATCH"]),
         Route("/apps/{app}", endpoint(delete_app), methods=["DELETE"]),

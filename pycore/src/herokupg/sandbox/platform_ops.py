@@ -4,10 +4,10 @@ Every function here expects the caller to hold ``sb.store.lock`` and to save aft
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from herokupg.sandbox import naming
-from herokupg.sandbox.http import HerokuHTTPError, not_found
+from herokupg.sandbox.http import HerokuHTTPError, invalid_params, not_found
 from herokupg.sandbox.state import Addon, App, Attachment, Release, Store, new_id
 
 if TYPE_CHECKING:
@@ -67,7 +67,8 @@ def tick_releases(sb: Sandbox) -> None:
 
     store = sb.store
     with store.lock:
-        due = [r for r in store.state.releases.values() if r.status == "pending" and r.ready_at <= store.now()]
+        now = store.now()
+        due = [r for r in store.state.releases.values() if r.status == "pending" and r.ready_at <= now]
         for release in due:
             failed = faults.consume(sb, "release_failure", release.description) is not None
             release.status = "failed" if failed else "succeeded"
@@ -179,3 +180,28 @@ def attach_named(
     if existing is not None:
         detach(sb, existing)
     return att
+
+
+def attachment_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid_params("attachment name must be a string.")
+    name = value.upper().removesuffix("_URL")
+    if not naming.ATTACHMENT_NAME.match(name):
+        raise invalid_params(
+            f"Invalid attachment name {value!r}: it must start with a letter and contain only letters, "
+            "digits and underscores."
+        )
+    return name
+
+
+def resolve_args(body: dict[str, Any], field: str) -> tuple[str, str | None, str | None]:
+    """(identifier, app, addon_service) of a resolver body; ``app::name`` names the app inline."""
+    key, app, service = body.get(field), body.get("app"), body.get("addon_service")
+    if not isinstance(key, str) or not key:
+        raise invalid_params(f"{field} is required and must be a string.")
+    for name, value in (("app", app), ("addon_service", service)):
+        if value is not None and not isinstance(value, str):
+            raise invalid_params(f"{name} must be a string or null.")
+    if "::" in key:
+        app, _, key = key.partition("::")
+    return key, app or None, service or None

@@ -220,6 +220,8 @@ def follow_cooldown_left(addon: Addon, now: float) -> float:
 
 def create_database(sb: Sandbox, app: App, addon: Addon, config: dict[str, Any]) -> None:
     """Validate the provider config and fill ``addon.db``; raises HerokuHTTPError 422 addon_error."""
+    if addon.service != SERVICE:
+        return
     now = sb.store.now()
     modes = [m for m in ("follow", "fork", "rollback") if config.get(m) not in (None, False)]
     if len(modes) > 1:
@@ -317,7 +319,9 @@ def _consume_fault(sb: Sandbox, app: App) -> bool:
 T = TypeVar("T")
 
 
-def run_engine(sb: Sandbox, work: Callable[[], T], finish: Callable[[T | None, EngineError | None], None]) -> None:
+def run_engine(
+    sb: Sandbox, work: Callable[[], T], finish: Callable[[T | None, EngineError | None], None]
+) -> None:
     """Run engine work and then ``finish(result, error)`` under the lock, saving the state.
 
     A non-blocking engine runs inline under the lock; a blocking one in a worker thread
@@ -374,6 +378,7 @@ def after_create(sb: Sandbox, addon: Addon) -> None:
             addon.db.status = "available"
 
     run_engine(sb, work, finish)
+    tick(sb)  # with no provision delay the add-on is ready before the create response goes out
 
 
 def destroy_database(sb: Sandbox, addon: Addon) -> None:
@@ -389,8 +394,11 @@ def destroy_database(sb: Sandbox, addon: Addon) -> None:
         for key in [k for k, s in state.schedules.items() if s.addon_id == addon.id]:
             del state.schedules[key]
 
+    delay = sb.store.state.settings.follower_catchup
+
     def work() -> None:
         for follower in followers:
+            sb.engine.lag(follower, addon, now, delay=delay)  # keep what had replicated by now
             sb.engine.unfollow(follower, now)
         sb.engine.destroy(addon)
 
@@ -428,15 +436,22 @@ def unfollow(sb: Sandbox, addon: Addon) -> None:
         db = addon.db
         assert db is not None
         now = sb.store.now()
+        leader = sb.store.state.addons.get(db.leader_id or "")
+        delay = sb.store.state.settings.follower_catchup
         db.leader_id = None
         db.unfollowed_at = now
         db.status = "unfollowing"
+
+    def work() -> None:
+        if leader is not None:
+            sb.engine.lag(addon, leader, now, delay=delay)  # keep what had replicated by now
+        sb.engine.unfollow(addon, now)
 
     def finish(_: None, error: EngineError | None) -> None:
         if addon.db is not None:
             addon.db.status = "available"
 
-    run_engine(sb, lambda: sb.engine.unfollow(addon, now), finish)
+    run_engine(sb, work, finish)
 
 
 def tick(sb: Sandbox) -> None:

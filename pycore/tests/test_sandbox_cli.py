@@ -1,0 +1,122 @@
+"""`herokupg sandbox serve|start|status|env|stop` as a user runs them, in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from herokupg.sandbox.testing import free_port
+
+
+def herokupg(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "herokupg.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    environment = {
+        **os.environ,
+        "HEROKUPG_SANDBOX_DIR": str(tmp_path / "state"),
+        "HEROKUPG_SANDBOX_PORT": str(free_port()),
+        "HOME": str(tmp_path),
+    }
+    yield environment
+    herokupg("sandbox", "stop", env=environment)  # never leave a server behind
+
+
+def parse_exports(text: str) -> dict[str, str]:
+    exports = {}
+    for line in text.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        exports[name] = shlex.split(value)[0]
+    return exports
+
+
+def test_start_status_env_stop(env: dict[str, str], tmp_path: Path) -> None:
+    port = env["HEROKUPG_SANDBOX_PORT"]
+    assert herokupg("sandbox", "status", env=env).returncode == 3
+
+    started = herokupg("sandbox", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    assert f"http://127.0.0.1:{port}" in started.stdout
+    pid = int((tmp_path / "state" / "sandbox.pid").read_text())
+
+    status = herokupg("sandbox", "status", env=env)
+    assert status.returncode == 0 and "running" in status.stdout and str(pid) in status.stdout
+    again = herokupg("sandbox", "start", env=env)
+    assert again.returncode == 0 and "already running" in again.stdout
+
+    # env finds the remembered port even without $HEROKUPG_SANDBOX_PORT, and the key works
+    no_port_env = {k: v for k, v in env.items() if k != "HEROKUPG_SANDBOX_PORT"}
+    exports = parse_exports(herokupg("sandbox", "env", env=no_port_env).stdout)
+    assert exports["HEROKU_HOST"] == exports["HEROKU_API_URL"] == f"http://127.0.0.1:{port}"
+    assert exports["HEROKU_DATA_HOST"] == "127.0.0.1"
+    assert exports["HEROKU_PARTICLEBOARD_URL"] == exports["HEROKU_HOST"]
+    token = exports["HEROKU_API_KEY"]
+    response = httpx.get(f"{exports['HEROKU_HOST']}/account", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert token not in (tmp_path / "state" / "sandbox.log").read_text()
+    assert token not in started.stdout + status.stdout
+
+    stopped = herokupg("sandbox", "stop", env=no_port_env)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not (tmp_path / "state" / "sandbox.pid").exists()
+    assert herokupg("sandbox", "status", env=env).returncode == 3
+    assert "not running" in herokupg("sandbox", "stop", env=env).stdout
+
+
+def test_serve_foreground_prints_engine_and_url_but_not_the_token(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    port = env["HEROKUPG_SANDBOX_PORT"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "herokupg.cli", "sandbox", "serve", "--token", "secret-token-xyz-123"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "memory" in first and f"http://127.0.0.1:{port}" in first
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/apps", headers={"Authorization": "Bearer secret-token-xyz-123"}
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert response.status_code == 200
+        assert herokupg("sandbox", "status", env=env).returncode == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "secret-token-xyz-123" not in first + output
+    assert not (tmp_path / "state" / "sandbox.pid").exists()
+
+
+def test_unknown_engine_is_a_usage_error(env: dict[str, str]) -> None:
+    result = herokupg("sandbox", "serve", "--engine", "quantum", env=env)
+    assert result.returncode == 2 and "quantum" in result.stderr

@@ -1,0 +1,100 @@
+"""Followers, forks and unfollow on the memory engine: replication lag, catch-up, independence."""
+
+from __future__ import annotations
+
+from pgsandbox_helpers import advance, assert_error, data, info, make_app, make_db, row, set_settings, write
+
+from herokupg.sandbox.testing import RunningSandbox
+
+
+def wait_status(c: object, addon_id: str) -> dict[str, object]:
+    import httpx
+
+    assert isinstance(c, httpx.Client)
+    body: dict[str, object] = c.get(f"/client/v11/databases/{addon_id}/wait_status").json()
+    return body
+
+
+def test_follower_lags_then_catches_up_as_the_clock_advances(sandbox: RunningSandbox) -> None:
+    with sandbox.http() as c:
+        make_app(c, "f-app")
+        set_settings(c, follower_catchup=30)
+        leader = make_db(c, "f-app")
+        for n in range(3):
+            write(c, leader["id"], "items", {"n": n})
+        follower = make_db(c, "f-app", config={"follow": "DATABASE_URL"}, attach_as="REPLICA")
+        assert follower["state"] == "provisioned"
+
+        body = info(c, follower["id"])
+        assert row(body, "Behind By") == ["3 commits"]
+        assert body["following"].endswith("/" + info(c, leader["id"])["database_name"])
+        assert body["leader"] == {"addon_id": leader["id"], "name": leader["name"]}
+        assert body["hot_standby?"] is True and body["waiting?"] is True
+        assert wait_status(c, follower["id"]) == {
+            "waiting?": True, "error?": False, "message": "following: 3 commits behind leader"
+        }
+        assert data(c, follower["id"])["tables"] == {}
+        followers = row(info(c, leader["id"]), "Followers")
+        assert len(followers) == 1 and followers[0].endswith(body["database_name"])
+
+        advance(c, 31)
+        assert row(info(c, follower["id"]), "Behind By") == ["0 commits"]
+        assert wait_status(c, follower["id"])["waiting?"] is False
+        assert data(c, follower["id"])["tables"] == {"items": [{"n": 0}, {"n": 1}, {"n": 2}]}
+
+        write(c, leader["id"], "items", {"n": 3})  # new commits take the replication delay too
+        assert row(info(c, follower["id"]), "Behind By") == ["1 commits"]
+        advance(c, 31)
+        assert data(c, follower["id"])["behind_by"] == 0
+        assert data(c, follower["id"])["tables"]["items"][-1] == {"n": 3}
+
+
+def test_follower_is_read_only_until_unfollowed(sandbox: RunningSandbox) -> None:
+    with sandbox.http() as c:
+        make_app(c, "u-app")
+        leader = make_db(c, "u-app")
+        write(c, leader["id"], "t", {"v": 1})
+        follower = make_db(c, "u-app", config={"follow": "DATABASE"}, attach_as="REPLICA")
+        assert data(c, follower["id"])["tables"] == {"t": [{"v": 1}]}
+        assert_error(write(c, follower["id"], "t", {"v": 9}), 422, "read_only", "read-only")
+
+        r = c.put(f"/client/v11/databases/{follower['id']}/unfollow")
+        assert r.status_code == 200, r.text
+        body = info(c, follower["id"])
+        assert body["following"] is None and row(body, "Behind By") == []
+        assert row(body, "Fork/Follow") == ["Temporarily Unavailable"]
+        assert write(c, follower["id"], "t", {"v": 2}).status_code == 201
+        write(c, leader["id"], "t", {"v": 3})
+        assert data(c, follower["id"])["tables"] == {"t": [{"v": 1}, {"v": 2}]}
+        assert data(c, leader["id"])["tables"] == {"t": [{"v": 1}, {"v": 3}]}
+        assert row(info(c, leader["id"]), "Followers") == []
+
+
+def test_fork_copies_data_at_that_moment_and_is_independent(sandbox: RunningSandbox) -> None:
+    with sandbox.http() as c:
+        make_app(c, "k-app")
+        leader = make_db(c, "k-app")
+        write(c, leader["id"], "t", {"v": 1})
+        fork = make_db(c, "k-app", config={"fork": "DATABASE_URL", "fast": True}, attach_as="FORK")
+        write(c, leader["id"], "t", {"v": 2})
+        write(c, fork["id"], "other", {"w": 1})
+        assert data(c, fork["id"])["tables"] == {"t": [{"v": 1}], "other": [{"w": 1}]}
+        assert data(c, leader["id"])["tables"] == {"t": [{"v": 1}, {"v": 2}]}
+        body = info(c, fork["id"])
+        assert body["following"] is None
+        assert body["forked_from"] == {"addon_id": leader["id"], "name": leader["name"]}
+        assert len(row(info(c, leader["id"]), "Forks")) == 1
+
+
+def test_deleting_the_leader_makes_followers_standalone(sandbox: RunningSandbox) -> None:
+    with sandbox.http() as c:
+        make_app(c, "d-app")
+        leader = make_db(c, "d-app", attach_as="MAIN")
+        write(c, leader["id"], "t", {"v": 1})
+        follower = make_db(c, "d-app", config={"follow": "MAIN_URL"}, attach_as="REPLICA")
+        r = c.delete(f"/apps/d-app/addons/{leader['name']}")
+        assert r.status_code == 200, r.text
+        body = info(c, follower["id"])
+        assert body["following"] is None and body["leader"] is None
+        assert write(c, follower["id"], "t", {"v": 2}).status_code == 201
+        assert data(c, follower["id"])["tables"] == {"t": [{"v": 1}, {"v": 2}]}

@@ -97,13 +97,15 @@ class HerokuModule:
 
     def run(self, operation, database=None):
         """Run ``operation(context) -> Result`` and exit with its outcome."""
+        context = None
         try:
             context = self.context()
             result = operation(context)
         except HerokuPgError as exc:
-            self.fail(exc, database)
+            # A failure after a write (e.g. a wait that timed out) still changed the app.
+            self.fail(exc, database, changed=bool(context and context.wrote))
         except ValueError as exc:  # invalid option combinations caught by the core
-            self.module.fail_json(msg=str(exc), app=self.params["app"])
+            self.module.fail_json(msg=str(exc), app=self.params["app"], changed=bool(context and context.wrote))
         for warning in result.warnings:
             self.module.warn(warning)
         output = dict(changed=result.changed)
@@ -113,12 +115,12 @@ class HerokuModule:
             output["diff"] = result.diff
         self.module.exit_json(**output)
 
-    def fail(self, exc, database=None):
+    def fail(self, exc, database=None, changed=False):
         app = self.params["app"]
         where = "app %s" % app
         if database:
             where += ", database %s" % database
-        details = dict(app=app, database=database)
+        details = dict(app=app, database=database, changed=changed)
         msg = "%s (%s)" % (exc.message, where)
         if isinstance(exc, APIError):
             details.update(status=exc.status, error_id=exc.error_id, request_id=exc.request_id)

@@ -188,7 +188,8 @@ class DatabaseInfo(HerokuModel):
     # The leader's postgres URL when this database is a follower (key has no `?`).
     following: str | None = Field(default=None, repr=False)
     leader: Leader | str | None = None
-    forked_from: str | None = Field(default=None, repr=False)
+    # A URL in the CLI's type, {addon_id, name} in Heroku's fixture (and the sandbox).
+    forked_from: Leader | str | None = Field(default=None, repr=False)
     hot_standby: bool | None = Field(default=None, alias="hot_standby?")
     standalone: bool | None = Field(default=None, alias="standalone?")
     # Typed `is_in_recovery` in the CLI; accept the `?` spelling too.
@@ -206,7 +207,8 @@ class DatabaseInfo(HerokuModel):
     def _register_secrets(self) -> DatabaseInfo:
         register_secret(self.database_password)
         for url in (self.resource_url, self.following, self.forked_from):
-            register_url_secret(url)
+            if isinstance(url, str):
+                register_url_secret(url)
         return self
 
     def info_value(self, name: str) -> list[str]:

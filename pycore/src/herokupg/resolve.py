@@ -242,7 +242,7 @@ def all_databases(api: HerokuAPI, app: str) -> list[ResolvedDatabase]:
     return databases
 
 
-def _same_database(a: str, b: str) -> bool:
+def same_database(a: str, b: str) -> bool:
     """Same protocol, host, port and path (credentials and query ignored), as pg:info compares."""
     try:
         left, right = urlsplit(a), urlsplit(b)
@@ -264,7 +264,7 @@ def name_for_url(config_vars: Mapping[str, str], url: str) -> str | None:
     names = [
         key
         for key, value in config_vars.items()
-        if value == url or (value.startswith("postgres://") and _same_database(value, url))
+        if value == url or (value.startswith("postgres://") and same_database(value, url))
     ]
     if not names:
         return None

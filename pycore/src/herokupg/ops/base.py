@@ -61,6 +61,7 @@ class Context:
     wait: WaitOptions = field(default_factory=WaitOptions)
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    wrote: bool = False  # set once a write was sent: a later failure still changed something
 
     def write(
         self,
@@ -73,6 +74,7 @@ class Context:
         result.changed = True
         if self.check_mode:
             return None
+        self.wrote = True
         return send()
 
     def wait_until(

@@ -73,10 +73,10 @@ def describe(db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: dict[
     return out
 
 
-def fetch_info(ctx: Context, db: ResolvedDatabase) -> DatabaseInfo | None:
-    """The Data API's view of ``db``; None while it is still provisioning (a 404)."""
+def fetch_database(ctx: Context, addon_id: str) -> DatabaseInfo | None:
+    """The Data API's view of a database; None while it is still provisioning (a 404)."""
     try:
-        return ctx.api.database(db.addon_id)
+        return ctx.api.database(addon_id)
     except NotFoundError:
         return None
 
@@ -85,5 +85,5 @@ def database_info(ctx: Context, app: str, database: str | None = None) -> Result
     """Read-only: ``databases`` is the list pg:info would show."""
     targets = [resolve_database(ctx.api, app, database)] if database else all_databases(ctx.api, app)
     config_vars = ctx.api.config_vars(app)
-    described = [describe(db, fetch_info(ctx, db), config_vars) for db in targets]
+    described = [describe(db, fetch_database(ctx, db.addon_id), config_vars) for db in targets]
     return Result(changed=False, data={"databases": described})

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: herokuops.postgres contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: heroku_pg_promote
+short_description: Make a Heroku Postgres database the app's primary (DATABASE_URL)
+version_added: "0.1.0"
+description:
+  - Makes O(database) the app's C(DATABASE), as C(heroku pg:promote) does, and by default also
+    unfollows it first so that the new primary is writable.
+  - "With O(unfollow=true) and a follower: waits until it has caught up with its leader (at most
+    O(max_lag) commits behind), unfollows it and waits until it is writable, then attaches it."
+  - The old primary keeps (or gets) another attachment, so it stays reachable; attaching the new
+    C(DATABASE) replaces the old one in one step, so the app is never without a C(DATABASE). A
+    connection pooler attached as C(DATABASE_CONNECTION_POOL) is moved to the new primary.
+  - When the app has a release phase, waits until the C(Attach DATABASE) release has finished.
+  - Nothing is changed when O(database) already is the app's writable C(DATABASE).
+  - Each step is skipped when already done, so a rerun after a failure or a timeout continues.
+options:
+  database:
+    description:
+      - The database to promote, as the Heroku CLI accepts it - V(HEROKU_POSTGRESQL_PINK), V(REPLICA_URL),
+        an add-on name, or V(otherapp::NAME).
+    type: str
+    required: true
+  confirm:
+    description:
+      - The app name, to confirm this destructive change (like the CLI's C(--confirm)). Nothing is
+        changed when it is missing or different.
+    type: str
+  unfollow:
+    description:
+      - Whether to unfollow a follower before promoting it. With V(false) the database is only attached
+        as C(DATABASE) (what C(heroku pg:promote) does) and a warning says it is still read-only.
+    type: bool
+    default: true
+  max_lag:
+    description:
+      - Before unfollowing, wait until the follower is at most this many commits behind its leader.
+        Commits it has not replayed when it is unfollowed are not in the new primary.
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - herokuops.postgres.heroku
+  - herokuops.postgres.heroku.WAIT
+  - herokuops.postgres.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - With O(wait=false) the module still waits for the unfollow to finish before attaching (a read-only
+    C(DATABASE) is what unfollowing avoids), but it does not wait for a follower to catch up; it fails
+    instead when the follower is more than O(max_lag) commits behind.
+author:
+  - herokuops.postgres maintainers (@herokuops)
+"""
+
+EXAMPLES = r"""
+- name: Fail over to the REPLICA follower
+  herokuops.postgres.heroku_pg_promote:
+    app: myapp
+    database: REPLICA
+    confirm: myapp
+
+- name: Only move DATABASE_URL (the follower stays read-only), as pg:promote does
+  herokuops.postgres.heroku_pg_promote:
+    app: myapp
+    database: HEROKU_POSTGRESQL_PINK
+    confirm: myapp
+    unfollow: false
+"""
+
+RETURN = r"""
+database:
+  description:
+    - The app's C(DATABASE) after the change, described like one entry of the C(databases) list of
+      M(herokuops.postgres.heroku_pg_info). Null in check mode when something would change.
+  returned: always
+  type: dict
+  sample: {"addon": "postgresql-curved-12345", "attachments": ["REPLICA", "DATABASE"], "following": null,
+           "status": "Available"}
+previous:
+  description: The former primary and the attachment name it keeps; null when nothing was re-attached.
+  returned: always
+  type: dict
+  contains:
+    addon:
+      description: Add-on name of the former primary.
+      type: str
+      sample: postgresql-shallow-54321
+    alias:
+      description: Its other attachment name (null in check mode when one would be created).
+      type: str
+      sample: HEROKU_POSTGRESQL_IVORY
+requests:
+  description: The write requests sent (in check mode, that would be sent), without credentials.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"method": "POST", "path": "/addon-attachments", "description": "Attach postgresql-curved-12345 as DATABASE",
+            "body": {"addon": {"name": "postgresql-curved-12345"}, "app": {"name": "myapp"}, "confirm": "myapp",
+                     "name": "DATABASE", "namespace": null}}]
+"""
+
+from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+
+try:
+    from herokupg.ops.promote import promote
+except ImportError:
+    pass  # HerokuModule reports the missing library
+
+
+def main():
+    module = HerokuModule(
+        dict(
+            database=dict(type="str", required=True),
+            confirm=dict(type="str"),
+            unfollow=dict(type="bool", default=True),
+            max_lag=dict(type="int", default=0),
+        ),
+        waits=True,
+    )
+    p = module.params
+    module.run(
+        lambda ctx: promote(
+            ctx, p["app"], p["database"], confirm=p["confirm"], unfollow=p["unfollow"], max_lag=p["max_lag"]
+        ),
+        database=p["database"],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Make a database the app's primary (``DATABASE``), as ``heroku pg:promote`` does, and by default
+unfollow it first so the new primary is writable.
+
+Order (contract §4, CLI v11 pg/promote.js): wait until the follower has caught up, unfollow it
+and wait until it is writable; keep an alias attachment for the old primary (so it stays
+reachable); attach the database as DATABASE, which replaces the old DATABASE attachment in one
+step (the app is never without a DATABASE); move the connection pooler; wait for the release
+phase. Each step is skipped when already done, so a rerun continues where a failure stopped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herokupg.errors import APIError, ValidationError
+from herokupg.models import Attachment, DatabaseInfo
+from herokupg.ops.base import Context, PlannedRequest, Result
+from herokupg.ops.info import behind_by_commits, fetch_database
+from herokupg.ops.replication_common import PRIMARY, describe_attachment
+from herokupg.resolve import ResolvedDatabase, resolve_database
+
+POOLER = "DATABASE_CONNECTION_POOL"
+POOLER_NAMESPACE = "connection-pooling:default"
+
+
+def check_confirm(app: str, confirm: str | None) -> None:
+    if not confirm:
+        raise ValidationError(
+            f"Promoting changes the DATABASE_URL of {app}: pass confirm: {app} to proceed. "
+            "Nothing was changed."
+        )
+    if confirm != app:
+        raise ValidationError(f"Confirmation {confirm} did not match {app}. Aborted; nothing was changed.")
+
+
+def _attach_body(addon: str, app: str, name: str | None, namespace: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "addon": {"name": addon},
+        "app": {"name": app},
+        "confirm": app,
+        "namespace": namespace,
+    }
+    if name is not None:
+        body["name"] = name
+    return body
+
+
+def _attach(
+    ctx: Context, result: Result, app: str, addon: str, name: str | None, namespace: str | None, why: str
+) -> Attachment | None:
+    request = PlannedRequest("POST", "/addon-attachments", _attach_body(addon, app, name, namespace), why)
+    return ctx.write(
+        result,
+        request,
+        lambda: ctx.api.create_attachment(addon, app, name=name, namespace=namespace, confirm=app),
+    )
+
+
+def _state(current: Attachment | None, info: DatabaseInfo | None) -> dict[str, Any]:
+    return {"database": current.addon.name if current else None, "following": bool(info and info.following)}
+
+
+def promote(
+    ctx: Context,
+    app: str,
+    database: str,
+    *,
+    confirm: str | None,
+    unfollow: bool = True,
+    max_lag: int = 0,
+) -> Result:
+    """Make ``database`` the DATABASE of ``app``; unfollow it first unless ``unfollow`` is False."""
+    check_confirm(app, confirm)
+    if max_lag < 0:
+        raise ValidationError(f"max_lag must be 0 or more commits, got {max_lag}.")
+    target = resolve_database(ctx.api, app, database)
+    info = fetch_database(ctx, target.addon_id)
+    if info is None:
+        raise ValidationError(f"{target.addon_name} is still provisioning; it can't be promoted yet.")
+    attachments = ctx.api.list_attachments(app)
+    current = next((a for a in attachments if a.name == PRIMARY), None)
+    namespace = target.attachment.namespace or None
+    promoted = current is not None and current.addon.id == target.addon_id and current.namespace == namespace
+
+    result = Result(before=_state(current, info))
+    after_following = bool(info.following) and not unfollow
+    result.after = {"database": target.addon_name, "following": after_following}
+
+    if info.following and unfollow:
+        _unfollow(ctx, result, target, info, max_lag)
+    if not promoted:
+        _ensure_ready(ctx, target)
+        alias = _keep_alias(ctx, result, app, current, attachments)
+        _attach(
+            ctx, result, app, target.addon_name, PRIMARY, namespace, f"Attach {target.addon_name} as DATABASE"
+        )
+        _move_pooler(ctx, result, app, target, current, attachments)
+        if not ctx.check_mode:
+            _wait_release_phase(ctx, result, app)
+        result.data["previous"] = {"addon": current.addon.name if current else None, "alias": alias}
+    if after_following:
+        result.warnings.append(
+            f"{target.addon_name} is the DATABASE of {app} but still a read-only follower "
+            f"(unfollow: false); unfollow it (heroku pg:unfollow) to make it writable."
+        )
+    result.data["database"] = (
+        None if ctx.check_mode and result.changed else describe_attachment(ctx, app, PRIMARY)
+    )
+    result.data.setdefault("previous", None)
+    return result
+
+
+def _unfollow(
+    ctx: Context, result: Result, target: ResolvedDatabase, info: DatabaseInfo, max_lag: int
+) -> None:
+    """Wait until caught up (so no committed data is lost), unfollow, and wait until writable."""
+    addon = target.addon_name
+
+    def caught_up() -> tuple[bool, str]:
+        now = fetch_database(ctx, target.addon_id)
+        if now is None or not now.following:
+            return True, "not following"
+        lag = behind_by_commits(now)
+        if lag is None or lag > max_lag:
+            return (
+                False,
+                f"following: {lag if lag is not None else 'unknown'} commits behind (max_lag {max_lag})",
+            )
+        return True, f"following: {lag} commits behind"
+
+    if not ctx.check_mode:
+        if ctx.wait.enabled:
+            ctx.wait_until(caught_up, resource=f"{addon} on {target.app}", goal="catch up with its leader")
+        else:
+            done, status = caught_up()
+            if not done:  # unfollowing now would drop the commits it has not replayed yet
+                raise ValidationError(
+                    f"{addon} is {status}; run with wait: true to wait until it has caught up. "
+                    "Nothing was changed."
+                )
+    request = PlannedRequest(
+        "PUT",
+        f"/client/v11/databases/{target.addon_id}/unfollow",
+        None,
+        f"Unfollow {addon} (make it writable)",
+    )
+    ctx.write(result, request, lambda: ctx.api.unfollow(target.addon_id))
+    if ctx.check_mode:
+        return
+
+    def writable() -> tuple[bool, str]:
+        now = fetch_database(ctx, target.addon_id)
+        if now is None or now.following:
+            return False, "following"
+        status = ctx.api.wait_status(target.addon_id)
+        if status.error:
+            raise APIError(f"{addon} failed to unfollow: {status.message}", error_id="unfollow_failed")
+        return not status.waiting, status.message or "unfollowing"
+
+    # Always waited for, even with wait: false: attaching a read-only DATABASE is what unfollow avoids.
+    ctx.wait_until(writable, resource=f"{addon} on {target.app}", goal="stop following and become writable")
+
+
+def _ensure_ready(ctx: Context, target: ResolvedDatabase) -> None:
+    """pg:promote refuses a database that is not ready (wait_status waiting); wait for it if allowed."""
+    status = ctx.api.wait_status(target.addon_id)
+    if not status.waiting:
+        return
+    if not ctx.wait.enabled:
+        raise ValidationError(
+            f"{target.addon_name} cannot be promoted while in state: {status.message}. "
+            "Run with wait: true (or heroku pg:wait) first. Nothing was changed."
+        )
+    if ctx.check_mode:  # the real run would wait here
+        return
+
+    def ready() -> tuple[bool, str]:
+        now = ctx.api.wait_status(target.addon_id)
+        return not now.waiting, now.message or "waiting"
+
+    ctx.wait_until(ready, resource=f"{target.addon_name} on {target.app}", goal="become available")
+
+
+def _keep_alias(
+    ctx: Context, result: Result, app: str, current: Attachment | None, attachments: list[Attachment]
+) -> str | None:
+    """The old primary's other attachment name, creating one (server-named) when it has none."""
+    if current is None:
+        return None
+    same = [
+        a
+        for a in attachments
+        if a.addon.id == current.addon.id and a.namespace == current.namespace and a.name != PRIMARY
+    ]
+    if same:
+        return same[0].name
+    why = f"Keep an alias attachment for the old primary {current.addon.name}"
+    created = _attach(ctx, result, app, current.addon.name, None, current.namespace, why)
+    return created.name if created else None
+
+
+def _move_pooler(
+    ctx: Context,
+    result: Result,
+    app: str,
+    target: ResolvedDatabase,
+    current: Attachment | None,
+    attachments: list[Attachment],
+) -> None:
+    if current is None:
+        return
+    pooler = next(
+        (
+            a
+            for a in attachments
+            if a.name == POOLER and a.namespace == POOLER_NAMESPACE and a.addon.id == current.addon.id
+        ),
+        None,
+    )
+    if pooler is not None:
+        why = f"Reattach the connection pooler to {target.addon_name}"
+        _attach(ctx, result, app, target.addon_name, POOLER, POOLER_NAMESPACE, why)
+
+
+def _wait_release_phase(ctx: Context, result: Result, app: str) -> None:
+    """With a release phase, the new DATABASE_URL is live once the "Attach DATABASE" release succeeds."""
+    if not ctx.wait.enabled or not any(p.type == "release" for p in ctx.api.formation(app)):
+        return
+    releases = ctx.api.releases(app, "version ..; max=5, order=desc")
+    attach = next((r for r in releases if r.description and "Attach DATABASE" in r.description), None)
+    if attach is None:
+        result.warnings.append(
+            f"Unable to check the release phase of {app}: no Attach DATABASE release found."
+        )
+        return
+
+    def finished() -> tuple[bool, str]:
+        status = ctx.api.release(app, attach.id).status or "pending"
+        return status != "pending", status
+
+    status = ctx.wait_until(
+        finished, resource=f"release v{attach.version} of {app}", goal="finish its release phase"
+    )
+    if status == "failed":  # the attachment is done; like the CLI, report rather than undo
+        result.warnings.append(
+            f"The release phase of v{attach.version} ({attach.description}) failed on {app}; check its logs."
+        )

@@ -1,0 +1,215 @@
+"""Helpers shared by the follower, fork and promote operations.
+
+Reading a database the way the operations need it, naming checks, the provisioning / readiness
+probe used while waiting, and an add-on create that is never blindly repeated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from herokupg.errors import APIError, ConnectionFailedError, NotFoundError, ValidationError
+from herokupg.models import Addon, Attachment, DatabaseInfo
+from herokupg.ops.base import Context, PlannedRequest, Result
+from herokupg.ops.info import behind_by_commits, describe, fetch_database
+from herokupg.resolve import (
+    ResolvedDatabase,
+    is_essential_tier,
+    is_postgres,
+    resolve_database,
+    same_database,
+)
+
+ATTACHMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+PRIMARY = "DATABASE"
+
+
+def check_attachment_name(name: str, what: str) -> str:
+    """``HEROKU_POSTGRESQL_PINK`` style names only; DATABASE is the primary's (promote moves it)."""
+    if not ATTACHMENT_NAME.match(name):
+        raise ValidationError(
+            f"{what} name {name!r} is invalid: use upper-case letters, digits and underscores, "
+            "starting with a letter (e.g. REPORTING)."
+        )
+    if name.endswith("_URL"):
+        raise ValidationError(f"{what} name {name!r} must not end in _URL: the config var adds it.")
+    if name == PRIMARY:
+        raise ValidationError(
+            f"{what} name cannot be {PRIMARY}: that is the primary's attachment "
+            "(use heroku_pg_promote to make a database the primary)."
+        )
+    return name
+
+
+def check_plan(plan: str, verb: str) -> str:
+    """A ``heroku-postgresql`` plan, production tier (Essential can't follow, fork or roll back)."""
+    full = plan if ":" in plan else f"heroku-postgresql:{plan}"
+    if not is_postgres(full):
+        raise ValidationError(f"plan {plan!r} is not a Heroku Postgres plan (heroku-postgresql:<tier>).")
+    if is_essential_tier(full):
+        raise ValidationError(
+            f"{verb} is only available on Standard, Premium, Private and Shield tier databases, "
+            f"not on {full}."
+        )
+    return full
+
+
+def check_source_tier(source: ResolvedDatabase, verb: str) -> None:
+    if is_essential_tier(source.plan):
+        raise ValidationError(
+            f"{source.addon_name} ({source.config_var}) is on {source.plan}: {verb} is only available "
+            "for Standard, Premium, Private and Shield tier databases."
+        )
+
+
+def reference(source: ResolvedDatabase, app: str) -> str:
+    """How the create request names the source: its config var, or its add-on name across apps."""
+    return source.config_var if source.app == app else source.addon_name
+
+
+def follows(info: DatabaseInfo, leader_url: str | None) -> bool:
+    """Whether ``info`` (a database) follows the database whose URL is ``leader_url``."""
+    if not info.following or not leader_url:
+        return False
+    return same_database(info.following, leader_url)
+
+
+def app_attachments(ctx: Context, app: str) -> list[Attachment]:
+    return ctx.api.list_attachments(app)
+
+
+def attachment_named(attachments: list[Attachment], name: str) -> Attachment | None:
+    return next((a for a in attachments if a.name == name), None)
+
+
+def resolved_from(app: str, attachment: Attachment, attachments: list[Attachment]) -> ResolvedDatabase:
+    names = tuple(a.name for a in attachments if a.addon.id == attachment.addon.id)
+    return ResolvedDatabase(
+        app=app,
+        attachment=attachment,
+        addon=attachment.addon,
+        config_var=f"{attachment.name}_URL",
+        attachment_names=names,
+    )
+
+
+def describe_attachment(ctx: Context, app: str, name: str) -> dict[str, Any] | None:
+    """One database described like heroku_pg_info, by attachment name (None if not attached)."""
+    try:
+        db = resolve_database(ctx.api, app, name)
+    except NotFoundError:
+        return None
+    return describe(db, fetch_database(ctx, db.addon_id), ctx.api.config_vars(app))
+
+
+@dataclass
+class Readiness:
+    """What "ready" means for a new database while waiting for it."""
+
+    app: str
+    addon: str  # add-on name
+    max_lag: int | None = None  # a follower: commits it may be behind; None for a fork
+
+
+def probe_ready(ctx: Context, goal: Readiness) -> Callable[[], tuple[bool, str]]:
+    """A wait probe: provisioned (add-on), known to the Data API, not waiting, and caught up."""
+
+    def probe() -> tuple[bool, str]:
+        addon = ctx.api.get_addon(goal.app, goal.addon)
+        if addon.state == "deprovisioned":
+            raise APIError(
+                f"{addon.name} could not be created: {addon.provision_message or 'state deprovisioned'}",
+                error_id="addon_error",
+            )
+        if addon.state != "provisioned":
+            return False, addon.state or "provisioning"
+        info = fetch_database(ctx, addon.id)
+        if info is None:
+            return False, "provisioned; waiting for the database"
+        status = ctx.api.wait_status(addon.id)
+        if status.error:
+            raise APIError(f"{addon.name} failed: {status.message}", error_id="addon_error")
+        lag = behind_by_commits(info) if info.following else None
+        if goal.max_lag is not None and info.following:
+            if lag is None:
+                return False, status.message or "following: lag not reported yet"
+            if lag > goal.max_lag:
+                return False, f"following: {lag} commits behind (max_lag {goal.max_lag})"
+            return True, f"following: {lag} commits behind"
+        if status.waiting:
+            return False, status.message or "waiting"
+        return True, status.message or "available"
+
+    return probe
+
+
+def wait_ready(ctx: Context, goal: Readiness) -> str | None:
+    if ctx.check_mode or not ctx.wait.enabled:
+        return None
+    probe = probe_ready(ctx, goal)
+    return ctx.wait_until(probe, resource=f"{goal.addon} on {goal.app}", goal="become available")
+
+
+def wait_gone(ctx: Context, app: str, addon: str) -> None:
+    """After a delete: poll the add-on until the API no longer knows it (or calls it deprovisioned)."""
+    if ctx.check_mode or not ctx.wait.enabled:
+        return
+
+    def probe() -> tuple[bool, str]:
+        try:
+            state = ctx.api.get_addon(app, addon).state
+        except NotFoundError:
+            return True, "deprovisioned"
+        return state == "deprovisioned", state or "deprovisioning"
+
+    ctx.wait_until(probe, resource=f"{addon} on {app}", goal="be destroyed")
+
+
+def create_addon(
+    ctx: Context,
+    result: Result,
+    app: str,
+    plan: str,
+    config: dict[str, str | bool],
+    attachment: str | None,
+    description: str,
+    find_created: Callable[[], Addon | None],
+) -> Addon | None:
+    """POST /apps/{app}/addons once. If the connection fails mid-request, re-read the state
+    (``find_created``) instead of sending it again: a second POST would make a second database."""
+    body: dict[str, Any] = {
+        "plan": {"name": plan},
+        "attachment": {"name": attachment} if attachment else {},
+        "config": dict(config),
+    }
+    request = PlannedRequest("POST", f"/apps/{app}/addons", body, description)
+
+    def send() -> Addon:
+        try:
+            return ctx.api.create_addon(app, plan, config=config, attachment_name=attachment)
+        except ConnectionFailedError as exc:
+            found = find_created()
+            if found is not None:
+                result.warnings.append(
+                    f"The connection failed while creating the add-on ({exc.message}); "
+                    f"it was created as {found.name} and is used as is."
+                )
+                return found
+            raise ConnectionFailedError(
+                f"The connection failed while creating the add-on on {app} and no new add-on is there "
+                f"now ({exc.message}). Nothing was created twice; run again to retry.",
+                may_have_applied=exc.may_have_applied,
+                request_id=exc.request_id,
+                method="POST",
+                url=exc.url,
+            ) from None
+
+    return ctx.write(result, request, send)
+
+
+def delete_addon(ctx: Context, result: Result, app: str, addon: Addon, description: str) -> None:
+    request = PlannedRequest("DELETE", f"/apps/{app}/addons/{addon.name}", None, description)
+    ctx.write(result, request, lambda: ctx.api.delete_addon(app, addon.name))

@@ -10,7 +10,7 @@ import pytest
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
-from herokupg.errors import OperationTimeoutError, ValidationError
+from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.promote import promote
 from herokupg.sandbox.testing import RunningSandbox
@@ -132,7 +132,7 @@ def test_confirm_required(sandbox: RunningSandbox, api: HerokuAPI, confirm: str 
     _, follower = seed(sandbox)
     before = attachments(sandbox)
     sent = api.client.request_count
-    with pytest.raises(ValidationError, match="shop"):
+    with pytest.raises(ConfirmationRequiredError, match="shop"):
         promote(ctx(api), "shop", "REPLICA", confirm=confirm)
     assert api.client.request_count == sent
     assert attachments(sandbox) == before and leader_of(sandbox, follower["id"])

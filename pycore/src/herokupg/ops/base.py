@@ -8,9 +8,23 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from herokupg.api import HerokuAPI
-from herokupg.errors import OperationTimeoutError, ValidationError
+from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
 
 T = TypeVar("T")
+
+
+def require_confirmation(app: str, confirm: str | None, action: str) -> None:
+    """The CLI's ConfirmCommand: destructive actions need ``confirm`` equal to the app name."""
+    if confirm is None or confirm == "":
+        raise ConfirmationRequiredError(
+            f"{action} is destructive and cannot be undone. To proceed, set confirm: {app}",
+            error_id="confirmation_required",
+        )
+    if confirm != app:
+        raise ConfirmationRequiredError(
+            f"Confirmation {confirm} did not match {app}. Aborted. {action} needs confirm: {app}",
+            error_id="confirmation_required",
+        )
 
 
 @dataclass(frozen=True)

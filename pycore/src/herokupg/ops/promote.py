@@ -14,23 +14,13 @@ from typing import Any
 
 from herokupg.errors import APIError, ValidationError
 from herokupg.models import Attachment, DatabaseInfo
-from herokupg.ops.base import Context, PlannedRequest, Result
+from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
 from herokupg.ops.info import behind_by_commits, fetch_database
 from herokupg.ops.replication_common import PRIMARY, describe_attachment
 from herokupg.resolve import ResolvedDatabase, resolve_database
 
 POOLER = "DATABASE_CONNECTION_POOL"
 POOLER_NAMESPACE = "connection-pooling:default"
-
-
-def check_confirm(app: str, confirm: str | None) -> None:
-    if not confirm:
-        raise ValidationError(
-            f"Promoting changes the DATABASE_URL of {app}: pass confirm: {app} to proceed. "
-            "Nothing was changed."
-        )
-    if confirm != app:
-        raise ValidationError(f"Confirmation {confirm} did not match {app}. Aborted; nothing was changed.")
 
 
 def _attach_body(addon: str, app: str, name: str | None, namespace: str | None) -> dict[str, Any]:
@@ -70,7 +60,7 @@ def promote(
     max_lag: int = 0,
 ) -> Result:
     """Make ``database`` the DATABASE of ``app``; unfollow it first unless ``unfollow`` is False."""
-    check_confirm(app, confirm)
+    require_confirmation(app, confirm, f"Promoting {database} changes the DATABASE_URL of {app}:")
     if max_lag < 0:
         raise ValidationError(f"max_lag must be 0 or more commits, got {max_lag}.")
     target = resolve_database(ctx.api, app, database)

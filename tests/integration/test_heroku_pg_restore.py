@@ -1,0 +1,49 @@
+"""heroku_pg_restore from a playbook, verified in the sandbox's own state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from conftest import Ansible, sandbox_state, seed_app, seed_database
+
+
+def _capture(ansible: Ansible, addon: dict[str, Any], app: str) -> dict[str, Any]:
+    with ansible.sandbox.http() as http:
+        created = http.post(f"/client/v11/databases/{addon['id']}/backups").json()
+        for _attempt in range(500):
+            backup: dict[str, Any] = http.get(f"/client/v11/apps/{app}/transfers/{created['num']}").json()
+            if backup.get("finished_at"):
+                return backup
+            time.sleep(0.02)
+    raise AssertionError("backup never finished")
+
+
+def restores(ansible: Ansible) -> list[dict[str, Any]]:
+    state = sandbox_state(ansible.sandbox)
+    return [t for t in state["transfers"].values() if t["to_type"] == "pg_restore"]
+
+
+def test_restore_playbook(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "prodapp")
+    backup = _capture(ansible, seed_database(ansible.sandbox, "prodapp"), "prodapp")
+    seed_app(ansible.sandbox, "stageapp")
+    target = seed_database(ansible.sandbox, "stageapp")
+    run = ansible.playbook(
+        "heroku_pg_restore/main.yml", extra_vars={"app": "stageapp", "source_app": "prodapp"}
+    )
+    run.assert_ok()
+    [restore] = restores(ansible)
+    assert restore["succeeded"] and restore["addon_id"] == target["id"]
+    assert restore["from_url"] == backup["to_url"]
+
+
+def test_failed_restore_reports_logs(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "rfail")
+    _capture(ansible, seed_database(ansible.sandbox, "rfail"), "rfail")
+    ansible.sandbox.admin("POST", "faults", json={"kind": "transfer_failure", "path": "/restores$"})
+    run = ansible.module("heroku_pg_restore", "app=rfail confirm=rfail poll_interval=0.1")
+    assert run.returncode != 0
+    assert "r002" in run.output and "injected transfer_failure" in run.output
+    [restore] = restores(ansible)
+    assert restore["finished_at"] is not None and not restore["succeeded"]

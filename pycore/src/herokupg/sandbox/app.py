@@ -9,13 +9,34 @@ from herokupg.sandbox.engine import Engine
 from herokupg.sandbox.server import Sandbox, SandboxApp, create_app, load_or_create_token
 from herokupg.sandbox.state import Store
 
+ENGINES = ("memory", "postgres")
+
+
+def choose_engine(requested: str | None, state_dir: Path) -> tuple[str, str]:
+    """The engine to run and why: the one asked for, else postgres when it can run here."""
+    from herokupg.sandbox.pgengine import available
+
+    if requested:
+        return requested, "as requested"
+    ok, reason = available(state_dir)
+    if ok:
+        return "postgres", f"PostgreSQL server found: {reason}"
+    return "memory", f"the postgres engine cannot run here: {reason}"
+
 
 def make_engine(name: str, state_dir: Path) -> Engine:
     if name == "memory":
         from herokupg.sandbox.memory import MemoryEngine
 
         return MemoryEngine(state_dir)
-    raise ValueError(f"unknown sandbox engine {name!r}; choose 'memory'")
+    if name == "postgres":
+        from herokupg.sandbox.pgengine import PostgresEngine, available
+
+        ok, reason = available(state_dir)
+        if not ok:
+            raise ValueError(f"the postgres engine is not available here: {reason}")
+        return PostgresEngine(state_dir)
+    raise ValueError(f"unknown sandbox engine {name!r}; choose one of {', '.join(ENGINES)}")
 
 
 def build(

@@ -53,8 +53,13 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return Path(args.state_dir).expanduser() if args.state_dir else control.default_state_dir()
 
 
-def _engine(args: argparse.Namespace, state_dir: Path) -> str:
-    return str(args.engine or control.remembered(state_dir).engine or control.DEFAULT_ENGINE)
+def _engine(args: argparse.Namespace, state_dir: Path) -> tuple[str, str]:
+    """(engine, why): --engine, else the one this state dir ran with, else the best available."""
+    from herokupg.sandbox.app import choose_engine
+
+    if not args.engine and control.remembered(state_dir).engine:
+        return str(control.remembered(state_dir).engine), "the engine this state dir was created with"
+    return choose_engine(args.engine, state_dir)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -64,7 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     state_dir = _state_dir(args)
     port = control.port_for_start(args.port, state_dir)
-    engine = _engine(args, state_dir)
+    engine, why = _engine(args, state_dir)
     url = control.base_url(port)
     try:
         _, app = build(state_dir, base_url=url, token=args.token, engine=engine)
@@ -73,7 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     control.remember(state_dir, port, engine)
     control.write_pid(state_dir)
-    print(f"herokupg sandbox: {engine} engine, state in {state_dir}, serving {url}", flush=True)
+    print(f"herokupg sandbox: {engine} engine ({why}), state in {state_dir}, serving {url}", flush=True)
     try:
         config = uvicorn.Config(app, host=control.HOST, port=port, log_level="warning", lifespan="on")
         server = _server(config)
@@ -115,7 +120,7 @@ def _start(args: argparse.Namespace) -> int:
 
     state_dir = _state_dir(args)
     port = control.port_for_start(args.port, state_dir)
-    engine = _engine(args, state_dir)
+    engine, why = _engine(args, state_dir)
     before = control.status(state_dir, port)
     if before.running:
         print(f"herokupg sandbox already running at {before.url} (pid {before.pid})")
@@ -127,7 +132,7 @@ def _start(args: argparse.Namespace) -> int:
     except control.StartError as exc:
         print(f"herokupg sandbox failed to start: {exc}", file=sys.stderr)
         return 1
-    print(f"herokupg sandbox running at {started.url} ({engine} engine, pid {started.pid})")
+    print(f"herokupg sandbox running at {started.url} ({engine} engine: {why}; pid {started.pid})")
     where = shlex.quote(str(state_dir))
     print(f'Point the Heroku CLI at it with: eval "$(herokupg sandbox env --state-dir {where})"')
     return 0

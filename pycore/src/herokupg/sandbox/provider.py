@@ -428,7 +428,10 @@ def follower_lag(sb: Sandbox, addon: Addon) -> int | None:
     leader = sb.store.state.addons.get(db.leader_id)
     if leader is None:
         return None
-    return sb.engine.lag(addon, leader, sb.store.now(), delay=sb.store.state.settings.follower_catchup)
+    try:
+        return sb.engine.lag(addon, leader, sb.store.now(), delay=sb.store.state.settings.follower_catchup)
+    except EngineError:  # a server is down: lag unknown, not an API failure
+        return None
 
 
 def unfollow(sb: Sandbox, addon: Addon) -> None:

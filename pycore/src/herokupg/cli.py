@@ -13,6 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     from herokupg.sandbox.cli import add_sandbox_parser
 
     add_sandbox_parser(sub)
+    from herokupg.slowlog.cli import add_slow_queries_parser  # argparse only; the rest loads on use
+
+    add_slow_queries_parser(sub)
     return parser
 
 

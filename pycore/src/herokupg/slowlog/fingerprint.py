@@ -1,0 +1,116 @@
+"""Normalize SQL so that one query run with different values groups under one fingerprint.
+
+:func:`normalize` replaces constants (numbers, strings, dollar-quoted strings, bind parameters
+``$n``) by ``?``, drops comments, collapses ``IN (?, ?, ...)``, ``VALUES (...), (...)`` and
+``ARRAY[...]`` lists to one ``...`` element, folds case outside quoted identifiers (Postgres folds
+unquoted identifiers and keywords anyway), collapses whitespace (also around parentheses and
+commas) and drops a trailing semicolon. :func:`fingerprint` is a short stable hash of that text.
+:func:`mask` keeps a statement's own layout but replaces its constants by ``?`` (for examples).
+
+A regex lexer, not a SQL parser: quoted identifiers, strings and comments are recognised
+before anything else, so a ``--`` or a digit inside a string is never mistaken for a comment or a
+number. Identifiers such as ``t1`` or ``col_2`` keep their digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+
+_LEXEMES = re.compile(
+    r"""
+      (?=[-'"$/0-9.eEbBxXnNuU])                                # cheap first-character filter
+      (?:
+      (?P<qid>"(?:[^"]|"")*")                                  # quoted identifier: kept as is
+    | (?P<str>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*'?      # E'' string (backslash escapes)
+        | (?:(?<![\w$])(?:[bBxXnN]|[uU]&))?'(?:[^']|'')*'?)  # other string constants
+    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z_0-9]*)?\$.*?(?:\$(?P=tag)\$|\Z))  # dollar-quoted
+    | (?P<line>--[^\n]*)                                       # comments
+    | (?P<block>/\*.*?(?:\*/|\Z))
+    | (?P<param>\$\d+)                                         # bind parameter
+    | (?P<num>(?<![\w$.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w$]))  # numeric constant
+      )
+    """,
+    re.S | re.X,
+)
+_WORD_OR_QID = re.compile(r'"(?:[^"]|"")*"|[^"]+')
+_SPACE = re.compile(r"\s+")
+_PUNCT = (
+    ("( ", "("), (" (", "("), ("[ ", "["), (" [", "["), (" )", ")"), (" ]", "]"), (" ,", ","), (", ", ",")
+)
+_AFTER_CLOSE = re.compile(r"([)\]])(?=[\w\"?])")
+_NEG = re.compile(
+    r"([-+*/<>=~!@#%^&|(,\[]|\b(?:and|or|then|else|when|between|select|values|in|return)) ?- ?\?"
+)
+_OP = re.compile(r" ?([-+*/<>=~!@#%^&|]+) ?")
+_LIST = re.compile(r"\(\?(?:,\?)+\)|(?<=\bin)\(\?\)")
+_ARRAY = re.compile(r"(?<=\barray)\[\?(?:,\?)*\]")
+_ROWS = re.compile(r"\((?:\.\.\.|\?)\)(?:,\((?:\.\.\.|\?)\))+|\(\.\.\.\)(?:,\(\.\.\.\))+")
+_VALUES_ROWS = re.compile(r"values\((?:[^()]|\([^()]*\))*\)(?:,\((?:[^()]|\([^()]*\))*\))+")
+
+
+def _lexeme(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    if kind == "qid":
+        return match.group()
+    if kind in ("line", "block"):
+        return " "
+    return "?"
+
+
+def _fold(text: str) -> str:
+    if '"' not in text:
+        return text.lower()
+    return _WORD_OR_QID.sub(lambda m: m.group() if m.group().startswith('"') else m.group().lower(), text)
+
+
+def _values_rows(match: re.Match[str]) -> str:
+    text = match.group()
+    first = text[text.index("("):]
+    depth = 0
+    for i, ch in enumerate(first):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return "values" + first[: i + 1]
+    return text
+
+
+@lru_cache(maxsize=8192)
+def normalize(sql: str) -> str:
+    """The grouping text of ``sql`` (see the module docstring)."""
+    text = _LEXEMES.sub(_lexeme, sql)
+    text = _fold(text)
+    text = _SPACE.sub(" ", text).strip()
+    text = _NEG.sub(r"\1 ?", text)
+    text = _OP.sub(r" \1 ", text)
+    for spaced, tight in _PUNCT:  # whitespace is single spaces by now: plain replaces are exact
+        text = text.replace(spaced, tight)
+    text = _AFTER_CLOSE.sub(r"\1 ", text)
+    text = _LIST.sub("(...)", text)
+    text = _ARRAY.sub("[...]", text)
+    text = _ROWS.sub("(...)", text)
+    if "values" in text:
+        text = _VALUES_ROWS.sub(_values_rows, text)
+    text = text.rstrip("; ")
+    return text.replace(",", ", ")
+
+
+def fingerprint(normalized: str) -> str:
+    """A 16-hex-digit id of a normalized statement, stable across runs and machines."""
+    return hashlib.blake2b(normalized.encode(), digest_size=8).hexdigest()
+
+
+def _mask_lexeme(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    if kind in ("qid", "param"):
+        return match.group()
+    if kind in ("line", "block"):
+        return ""
+    return "?"
+
+
+def mask(sql: str) -> str:
+    """``sql`` with its constants replaced by ``?`` and comments removed; layout otherwise kept."""
+    return _LEXEMES.sub(_mask_lexeme, sql).strip()

@@ -1,0 +1,301 @@
+"""Aggregate slow queries per fingerprint, in memory bounded by the number of fingerprints.
+
+Percentiles: each fingerprint keeps its first :data:`EXACT_CAP` durations and computes exact
+percentiles from them (linear interpolation between closest ranks, like PostgreSQL's
+``percentile_cont`` and numpy's default). Past the cap it switches to a log-scale histogram whose
+bucket bounds grow by a factor ``1 + 2*HISTOGRAM_ERROR`` (2 %): a percentile is then the
+nearest-rank duration's bucket, reported as the bucket's geometric middle clamped to the exact min
+and max, so it is within :data:`HISTOGRAM_ERROR` (1 %) of the duration of that rank. count, total, mean,
+min and max are always exact. At most :data:`MAX_FINGERPRINTS` fingerprints are kept; statements
+of further fingerprints are added to one ``(other)`` row and counted in ``overflow_queries``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from herokupg.slowlog.fingerprint import fingerprint, mask, normalize
+from herokupg.slowlog.parse import LogMessage, MessageAssembler, ParseStats, SlowQuery, SlowQueryExtractor
+
+EXACT_CAP = 1000
+HISTOGRAM_ERROR = 0.01
+MAX_FINGERPRINTS = 10_000
+MAX_EXAMPLE_CHARS = 10_000
+OTHER = "(other)"
+_LOG_BASE = math.log1p(2 * HISTOGRAM_ERROR)
+_MIN_BUCKETED = 1e-6  # durations below one nanosecond share bucket 0 (clamping keeps min exact)
+
+Sort = Literal["total", "count", "mean", "max"]
+SORTS: tuple[Sort, ...] = ("total", "count", "mean", "max")
+
+
+def as_sort(value: str) -> Sort:
+    """``value`` as a sort key, or ValueError naming the choices."""
+    for sort in SORTS:
+        if value == sort:
+            return sort
+    raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {value!r}.")
+
+
+def percentile_exact(ordered: list[float], p: float) -> float:
+    """The ``p``-th percentile (0..100) of sorted values, interpolating linearly between ranks."""
+    if not ordered:
+        raise ValueError("no values")
+    rank = (len(ordered) - 1) * p / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+class Durations:
+    """Exact values up to ``cap``, then a sparse log-scale histogram (see the module docstring)."""
+
+    __slots__ = ("buckets", "cap", "count", "max", "min", "values")
+
+    def __init__(self, cap: int = EXACT_CAP) -> None:
+        self.cap = cap
+        self.values: list[float] | None = []
+        self.buckets: dict[int, int] = {}
+        self.count = 0
+        self.min = math.inf
+        self.max = -math.inf
+
+    @property
+    def exact(self) -> bool:
+        return self.values is not None
+
+    @staticmethod
+    def _bucket(value: float) -> int:
+        return math.floor(math.log(max(value, _MIN_BUCKETED) / _MIN_BUCKETED) / _LOG_BASE)
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.min = min(self.min, value)
+        self.max = max(self.max, value)
+        if self.values is not None:
+            self.values.append(value)
+            if len(self.values) <= self.cap:
+                return
+            values, self.values = self.values, None
+            for v in values:
+                b = self._bucket(v)
+                self.buckets[b] = self.buckets.get(b, 0) + 1
+            return
+        b = self._bucket(value)
+        self.buckets[b] = self.buckets.get(b, 0) + 1
+
+    def percentile(self, p: float) -> float:
+        if self.values is not None:
+            return percentile_exact(sorted(self.values), p)
+        target = max(1, math.ceil(self.count * p / 100.0))
+        seen = 0
+        for b in sorted(self.buckets):
+            seen += self.buckets[b]
+            if seen >= target:
+                middle = _MIN_BUCKETED * math.exp((b + 0.5) * _LOG_BASE)
+                return min(max(middle, self.min), self.max)
+        return self.max
+
+
+@dataclass
+class FingerprintStats:
+    fingerprint: str
+    query: str  # the normalized text
+    durations: Durations = field(default_factory=Durations)
+    total_ms: float = 0.0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    example: str = ""  # the slowest occurrence, raw (masked on output unless show_values)
+    example_ms: float = -1.0
+    kinds: set[str] = field(default_factory=set)
+
+    def add(self, query: SlowQuery, when: datetime | None) -> None:
+        self.durations.add(query.duration_ms)
+        self.total_ms += query.duration_ms
+        self.kinds.add(query.kind)
+        if when is not None:
+            if self.first_seen is None or when < self.first_seen:
+                self.first_seen = when
+            if self.last_seen is None or when > self.last_seen:
+                self.last_seen = when
+        if query.duration_ms > self.example_ms:
+            self.example_ms = query.duration_ms
+            self.example = query.sql[:MAX_EXAMPLE_CHARS]
+
+    @property
+    def count(self) -> int:
+        return self.durations.count
+
+    @property
+    def mean_ms(self) -> float:
+        return self.total_ms / self.count if self.count else 0.0
+
+
+def parse_time(ts: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(ts)
+    except ValueError:
+        return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _ms(value: float) -> float:
+    return round(value, 3)
+
+
+class SlowQueryReport:
+    """Feed :class:`SlowQuery` entries with :meth:`add`; read rows with :meth:`rows`."""
+
+    def __init__(
+        self,
+        threshold_ms: float = 0.0,
+        *,
+        stats: ParseStats | None = None,
+        max_fingerprints: int = MAX_FINGERPRINTS,
+        exact_cap: int = EXACT_CAP,
+    ) -> None:
+        if threshold_ms < 0:
+            raise ValueError(f"threshold must be 0 ms or more, got {threshold_ms:g}.")
+        self.threshold_ms = threshold_ms
+        self.stats = stats if stats is not None else ParseStats()
+        self.max_fingerprints = max_fingerprints
+        self.exact_cap = exact_cap
+        self.groups: dict[str, FingerprintStats] = {}
+        self.total_ms = 0.0
+        self.queries = 0
+        self.below_threshold = 0
+        self.overflow_queries = 0
+
+    def add(self, query: SlowQuery) -> None:
+        if query.duration_ms < self.threshold_ms:
+            self.below_threshold += 1
+            return
+        normalized = normalize(query.sql)
+        key = fingerprint(normalized)
+        group = self.groups.get(key)
+        if group is None:
+            if len(self.groups) >= self.max_fingerprints:
+                self.overflow_queries += 1
+                key, normalized = OTHER, OTHER
+                group = self.groups.get(key)
+            if group is None:
+                group = FingerprintStats(key, normalized, Durations(self.exact_cap))
+                self.groups[key] = group
+        group.add(query, parse_time(query.ts))
+        self.total_ms += query.duration_ms
+        self.queries += 1
+
+    def sorted_groups(self, sort: Sort = "total", top: int | None = None) -> list[FingerprintStats]:
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}.")
+
+        def key(g: FingerprintStats) -> tuple[float, float, str]:
+            first, second = {
+                "total": (g.total_ms, g.count),
+                "count": (g.count, g.total_ms),
+                "mean": (g.mean_ms, g.count),
+                "max": (g.durations.max, g.count),
+            }[sort]
+            return (-first, -second, g.fingerprint)
+
+        ordered = sorted(self.groups.values(), key=key)
+        return ordered if top is None else ordered[: max(top, 0)]
+
+    def row(self, group: FingerprintStats, show_values: bool = False) -> dict[str, Any]:
+        d = group.durations
+        example = group.example if show_values else mask(group.example)
+        return {
+            "fingerprint": group.fingerprint,
+            "query": group.query,
+            "example": example,
+            "kinds": sorted(group.kinds),
+            "count": group.count,
+            "total_ms": _ms(group.total_ms),
+            "mean_ms": _ms(group.mean_ms),
+            "min_ms": _ms(d.min),
+            "max_ms": _ms(d.max),
+            "p50_ms": _ms(d.percentile(50)),
+            "p95_ms": _ms(d.percentile(95)),
+            "p99_ms": _ms(d.percentile(99)),
+            "percentiles_exact": d.exact,
+            "share": round(group.total_ms / self.total_ms, 6) if self.total_ms else 0.0,
+            "first_seen": _iso(group.first_seen),
+            "last_seen": _iso(group.last_seen),
+        }
+
+    def rows(
+        self, sort: Sort = "total", top: int | None = 10, show_values: bool = False
+    ) -> list[dict[str, Any]]:
+        return [self.row(g, show_values) for g in self.sorted_groups(sort, top)]
+
+    def summary(self) -> dict[str, Any]:
+        firsts = [g.first_seen for g in self.groups.values() if g.first_seen is not None]
+        lasts = [g.last_seen for g in self.groups.values() if g.last_seen is not None]
+        return {
+            "queries": self.queries,
+            "fingerprints": len(self.groups),
+            "total_ms": _ms(self.total_ms),
+            "threshold_ms": self.threshold_ms,
+            "below_threshold": self.below_threshold,
+            "overflow_queries": self.overflow_queries,
+            "first_seen": _iso(min(firsts)) if firsts else None,
+            "last_seen": _iso(max(lasts)) if lasts else None,
+            **self.stats.as_dict(),
+        }
+
+    def as_dict(
+        self, sort: Sort = "total", top: int | None = 10, show_values: bool = False
+    ) -> dict[str, Any]:
+        return {"summary": self.summary(), "queries": self.rows(sort, top, show_values)}
+
+
+class Analyzer:
+    """Lines in, report out: :class:`MessageAssembler` -> :class:`SlowQueryExtractor` -> report."""
+
+    def __init__(
+        self,
+        threshold_ms: float = 0.0,
+        attachments: Collection[str] | None = None,
+        *,
+        max_fingerprints: int = MAX_FINGERPRINTS,
+        exact_cap: int = EXACT_CAP,
+    ) -> None:
+        self.stats = ParseStats()
+        self.assembler = MessageAssembler(attachments, self.stats)
+        self.extractor = SlowQueryExtractor(self.stats)
+        self.report = SlowQueryReport(
+            threshold_ms, stats=self.stats, max_fingerprints=max_fingerprints, exact_cap=exact_cap
+        )
+        self._mark = 0
+
+    def _take(self, messages: Iterable[LogMessage]) -> None:
+        for msg in messages:
+            query = self.extractor.extract(msg)
+            if query is not None:
+                self.report.add(query)
+
+    def feed(self, line: str) -> None:
+        self._take(self.assembler.feed(line))
+
+    def feed_all(self, lines: Iterable[str]) -> SlowQueryReport:
+        """Every line, then the end of input; returns the report."""
+        feed, take = self.assembler.feed, self._take
+        for line in lines:
+            take(feed(line))
+        self.flush()
+        return self.report
+
+    def flush(self) -> None:
+        self._take(self.assembler.flush())
+
+    def flush_idle(self) -> None:
+        """Complete messages that got no line since the previous call (for live tails)."""
+        self._take(self.assembler.flush_idle(self._mark))
+        self._mark = self.stats.lines + 1

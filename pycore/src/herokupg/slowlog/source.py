@@ -1,0 +1,136 @@
+"""Where log lines come from: a Heroku log session (Server-Sent Events), a file, or stdin.
+
+Everything here is a generator of lines: nothing reads a whole input into memory.
+
+Log sessions follow the Heroku CLI (contract §6): ``POST /apps/{app}/log-sessions`` with
+``{dyno, lines, tail}`` returns a ``logplex_url``, read as Server-Sent Events. Each event's
+``data`` may carry several log lines separated by newlines. The stream URL carries its own
+token: no Authorization header is sent to it. Without ``tail`` the server ends the stream; with
+it, the stream goes on until the caller stops reading, the deadline passes or the server ends it
+(a 403/404 then means the session timed out, as the CLI reports).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from herokupg import __version__
+from herokupg.api import HerokuAPI
+from herokupg.errors import APIError, ConnectionFailedError
+from herokupg.redact import redact
+
+_TOKEN = re.compile(r"token=[^&\s]+")
+MAX_LINES = 1500  # the most a Heroku log session returns without tail
+DEFAULT_DYNO = "postgres"  # `heroku logs -p postgres`; `heroku-postgres` selects the metrics proc
+
+
+def _safe(exc: Exception) -> str:
+    """An exception's text without the stream URL's session token."""
+    return _TOKEN.sub("token=[REDACTED]", redact(str(exc))) or type(exc).__name__
+
+
+def iter_text_lines(stream: IO[str]) -> Iterator[str]:
+    yield from stream
+
+
+def iter_file_lines(path: str | Path) -> Iterator[str]:
+    """Lines of a file holding `heroku logs` output, or of stdin for ``-`` (bad UTF-8 replaced)."""
+    if str(path) == "-":
+        yield from iter_text_lines(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+        return
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        yield from handle
+
+
+def iter_sse_data(lines: Iterator[str]) -> Iterator[str]:
+    """The ``data`` of each Server-Sent Event (multi-line data joined with newlines)."""
+    data: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        if line.startswith(":"):
+            continue  # a comment / keep-alive
+        name, _sep, value = line.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield "\n".join(data)
+
+
+def iter_sse_log_lines(lines: Iterator[str]) -> Iterator[str]:
+    """Log lines of an SSE stream: each event's data split on newlines, blank lines dropped."""
+    for data in iter_sse_data(lines):
+        for line in data.split("\n"):
+            if line.strip():
+                yield line
+
+
+@contextmanager
+def _stream(
+    url: str, *, tail: bool, timeout: float, validate_certs: bool, user_agent: str
+) -> Iterator[httpx.Response]:
+    # A client of its own: no Authorization header ever goes to the log stream host.
+    read_timeout = None if tail else timeout
+    with httpx.Client(
+        timeout=httpx.Timeout(timeout, read=read_timeout), verify=validate_certs, follow_redirects=True
+    ) as http:
+        headers = {"Accept": "text/event-stream", "User-Agent": user_agent}
+        try:
+            with http.stream("GET", url, headers=headers) as response:
+                if response.status_code != 200:
+                    if tail and response.status_code in (403, 404):
+                        raise APIError("Log stream timed out. Please try again.", status=response.status_code)
+                    raise APIError(
+                        f"Logs eventsource failed with: {response.status_code}", status=response.status_code
+                    )
+                yield response
+        except httpx.TransportError as exc:
+            raise ConnectionFailedError(
+                f"Could not read the log stream: {_safe(exc)}"
+            ) from exc
+
+
+def stream_log_lines(
+    api: HerokuAPI,
+    app: str,
+    *,
+    dyno: str = DEFAULT_DYNO,
+    lines: int = MAX_LINES,
+    tail: bool = False,
+    timeout: float = 30.0,
+    validate_certs: bool = True,
+    deadline: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Iterator[str]:
+    """Log lines of ``app`` through a new log session (``deadline`` is a ``monotonic()`` value:
+    checked between events, so a quiet tail overruns it until its next event; see the CLI for a
+    hard stop)."""
+    if not 1 <= lines <= MAX_LINES:
+        raise ValueError(f"lines must be from 1 to {MAX_LINES}, got {lines}.")
+    session = api.create_log_session(app, dyno=dyno, lines=lines, tail=tail)
+    user_agent = f"herokupg/{__version__} heroku-run"
+    with _stream(
+        session.logplex_url, tail=tail, timeout=timeout, validate_certs=validate_certs, user_agent=user_agent
+    ) as response:
+        try:
+            for line in iter_sse_log_lines(response.iter_lines()):
+                yield line
+                if deadline is not None and monotonic() >= deadline:
+                    return
+        except httpx.TransportError as exc:
+            raise ConnectionFailedError(
+                f"The log stream broke off: {_safe(exc)}"
+            ) from exc

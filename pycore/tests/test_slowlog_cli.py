@@ -1,0 +1,96 @@
+"""`herokupg slow-queries --file` (and stdin) as a subprocess; the SSE reader on canned streams."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from herokupg.slowlog.source import iter_sse_log_lines
+from herokupg.slowlog.workload import heroku_lines, statements
+
+TS = "2026-11-25T14:00:00.123456+00:00"
+OK = "sql_error_code = 00000 LOG:  "
+LOG = "".join(
+    f"{line}\n"
+    for line in [
+        f"{TS} app[postgres.1]: [DATABASE] [5-1]  {OK}duration: 2500 ms  statement: SELECT *",
+        f"{TS} app[postgres.2]: [PINK] [8-1]  {OK}duration: 4000 ms  statement: SELECT 2",
+        f"{TS} app[postgres.1]: [DATABASE] [5-2] FROM users WHERE id = 1",
+        f"{TS} app[postgres.1]: [DATABASE] [6-1]  {OK}duration: 3500 ms  statement: "
+        "SELECT * FROM users WHERE id = 2",
+        f"{TS} app[postgres.1]: [DATABASE] [7-1]  {OK}duration: 100 ms  statement: "
+        "SELECT * FROM users WHERE id = 3",
+        f"{TS} heroku[router]: at=info method=GET path=\"/\"",
+        "not a log line",
+    ]
+)
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "herokupg.cli", "slow-queries", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_file_json_report(tmp_path: Path) -> None:
+    path = tmp_path / "postgres.log"
+    path.write_text(LOG)
+    run = cli("--file", str(path), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    users, two = data["queries"]
+    assert users["query"] == "select * from users where id = ?"
+    assert (users["count"], users["total_ms"], users["max_ms"]) == (3, 6100.0, 3500.0)
+    assert two["query"] == "select ?" and two["count"] == 1
+    assert data["summary"]["malformed_lines"] == 1 and data["summary"]["ignored_lines"] == 1
+    assert data["summary"]["lines"] == 7
+
+
+def test_stdin_with_threshold_database_sort_and_top() -> None:
+    run = cli("--file", "-", "--format", "json", "--threshold", "2500", "--sort", "count", "--top", "1",
+              "--database", "DATABASE", stdin=LOG)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    [row] = data["queries"]
+    assert (row["count"], row["total_ms"]) == (2, 6000.0)
+    assert data["summary"]["below_threshold"] == 1 and data["summary"]["queries"] == 2
+
+
+def test_table_output(tmp_path: Path) -> None:
+    path = tmp_path / "w.log"
+    with path.open("w") as handle:
+        handle.writelines(heroku_lines(statements(300, seed=5)))
+    run = cli("--file", str(path), "--top", "3")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split()[:4] == ["#", "total", "ms", "share"]
+    assert [line.split()[0] for line in lines[1:4]] == ["1", "2", "3"]
+    assert "300 slow queries in" in run.stdout and "0 malformed" in run.stdout
+
+
+def test_usage_errors() -> None:
+    assert cli().returncode == 2
+    assert cli("--file", "x", "-a", "app").returncode == 2
+    bad = cli("--file", "-", "--top", "0", stdin="")
+    assert bad.returncode == 2 and "--top" in bad.stderr
+    missing = cli("--file", "/nonexistent/log")
+    assert missing.returncode == 1 and "No such file" in missing.stderr
+
+
+def test_sse_events_carry_batched_lines() -> None:
+    stream = [
+        ": keep-alive\n", "\n",
+        "id: 1\n", "data: line one\n", "\n",
+        "data: line two\n", "data: line three\n", "\n",
+        "event: message\n", "data: line four\n", "retry: 1000\n",
+        "data:line five\n", "\n",
+        "data: line six",  # the server ended the stream mid-event
+    ]
+    # several data fields in one event: several log lines, as logplex batches them
+    assert list(iter_sse_log_lines(iter(stream))) == [
+        "line one", "line two", "line three", "line four", "line five", "line six",
+    ]
+    assert list(iter_sse_log_lines(iter(["data: a\n", "data:\n", "data: b\n", "\n"]))) == ["a", "b"]

@@ -39,6 +39,25 @@ def test_state_dump_includes_passwords_and_reset_forgets_everything(
     assert_error(client.get("/apps/app-one"), 404, "not_found")
 
 
+def test_reset_deletes_dump_files_but_keeps_the_signing_secret(
+    client: httpx.Client, sb: RunningSandbox
+) -> None:
+    create_app(client, "app-dumps")
+    db = create_db(client, "app-dumps")
+    backup = client.post(f"/client/v11/databases/{db['id']}/backups")
+    assert backup.status_code in (200, 201), backup.text
+    url = client.post("/client/v11/apps/app-dumps/transfers/1/actions/public-url").json()["url"]
+    assert httpx.get(url).status_code == 200
+    backups = sb.state_dir / "backups"
+    assert [p for p in backups.rglob("*") if p.is_file()]
+    secret = (sb.state_dir / "public_url_secret").read_text()
+
+    sb.admin("POST", "reset")
+    assert backups.exists() and not list(backups.rglob("*"))
+    assert (sb.state_dir / "public_url_secret").read_text() == secret
+    assert httpx.get(url).status_code == 404  # the dump is gone, not merely unlisted
+
+
 def test_health_is_public(sb: RunningSandbox) -> None:
     response = httpx.get(f"{sb.url}/_sandbox/public/health")
     assert response.status_code == 200 and response.json()["status"] == "ok"

@@ -27,12 +27,13 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return json_response({"status": "ok", "engine": sb.engine.name})
 
     def reset(call: Call) -> Response:
-        from herokupg.sandbox import provider
+        from herokupg.sandbox import provider, transfers
 
         with store.lock:
             for addon in list(store.state.addons.values()):
                 provider.destroy_database(sb, addon)
             store.reset()
+            transfers.delete_dump_files(sb)  # the signing secret (outside backups/) stays
         return json_response({"reset": True})
 
     def state(call: Call) -> Response:

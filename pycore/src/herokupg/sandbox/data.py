@@ -61,8 +61,8 @@ def info_body(sb: Sandbox, addon: Addon) -> dict[str, Any]:
     db = addon.db
     assert db is not None
     state, now = sb.store.state, sb.store.now()
+    lag = provider.follower_lag(sb, addon)  # replays first: the stats below include what it replayed
     stats = sb.engine.stats(addon)
-    lag = provider.follower_lag(sb, addon)
     leader = state.addons.get(db.leader_id) if db.leader_id else None
     source = state.addons.get(db.forked_from_id) if db.forked_from_id else None
     live = [a for a in state.addons.values() if provider.is_available(a) and a.db]
@@ -120,7 +120,9 @@ def info_body(sb: Sandbox, addon: Addon) -> dict[str, Any]:
         "num_connections_waiting": stats.num_connections_waiting,
         "credentials": 1,
         "following": provider.public_url(leader) if leader else None,
-        "leader": {"addon_id": leader.id, "name": leader.name} if leader else None,
+        # The CLI types `leader` as a string and prints it in a sentence (pg:promote's
+        # "replicating from its leader (<name>)"): the leader's add-on name.
+        "leader": leader.name if leader else None,
         "forked_from": {"addon_id": source.id, "name": source.name} if source else None,
         "hot_standby?": leader is not None,
         "standalone?": leader is None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from herokupg.sandbox.app import build
 from herokupg.sandbox.server import Sandbox
@@ -46,10 +48,19 @@ class RunningSandbox:
 
 
 class ThreadedSandbox:
-    def __init__(self, state_dir: Path, engine: str = "memory", token: str | None = None) -> None:
+    """``wrap``, when given, wraps the sandbox's ASGI app (e.g. to record the requests it serves)."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        engine: str = "memory",
+        token: str | None = None,
+        wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.sandbox, app = build(state_dir, base_url=self.url, token=token, engine=engine)
+        self.sandbox, sandbox_app = build(state_dir, base_url=self.url, token=token, engine=engine)
+        app: ASGIApp = wrap(sandbox_app) if wrap is not None else sandbox_app
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

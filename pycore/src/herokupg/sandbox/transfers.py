@@ -71,6 +71,21 @@ def backup_dir(sb: Sandbox) -> Path:
     return sb.store.state_dir / BACKUP_DIR
 
 
+def delete_dump_files(sb: Sandbox) -> int:
+    """Remove every file under the backup dir (dumps, partial downloads); returns how many."""
+    root = backup_dir(sb)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for path in sorted(root.rglob("*"), reverse=True):  # files before their directories
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def is_backup(t: Transfer) -> bool:
     return t.from_type == "pg_dump" and t.to_type == "gof3r"
 

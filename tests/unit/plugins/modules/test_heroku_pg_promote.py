@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.herokuops.postgres.plugins.modules import heroku_pg_promote
-from herokupg.ops.base import Result
-from herokupg.ops.promote import check_confirm
+from herokupg.ops.base import Result, require_confirmation
 
 
 @pytest.fixture
@@ -17,7 +16,7 @@ def calls(monkeypatch):
     seen = []
 
     def promote(ctx, app, database, **kwargs):
-        check_confirm(app, kwargs["confirm"])  # the real confirmation rule, before any request
+        require_confirmation(app, kwargs["confirm"], "Promoting")  # the real rule, before any request
         seen.append(dict(kwargs, app=app, database=database, check_mode=ctx.check_mode))
         result = Result(changed=True, data={"database": None, "previous": None},
                         before={"database": "a", "following": True}, after={"database": "b", "following": False})
@@ -58,7 +57,7 @@ def test_bad_arguments_fail_before_the_core(run_module, calls, args, message):
     assert calls == []
 
 
-@pytest.mark.parametrize(("confirm", "message"), [(None, "pass confirm: myapp"), ("other", "did not match")])
+@pytest.mark.parametrize(("confirm", "message"), [(None, "set confirm: myapp"), ("other", "did not match")])
 def test_confirm_is_required(run_module, calls, confirm, message):
     args = {"app": "myapp", "database": "REPLICA"}
     if confirm:

@@ -1,4 +1,13 @@
 # The two commands that matter: `make demo` and `make test` (see README.md).
+#
+#   make test          lint + every pytest suite in one run + ansible-test sanity + ansible-test units
+#   make lint          ruff and mypy --strict on the Python core
+#   make pytest        pycore/tests, tests/unit and tests/integration in one pytest run
+#   make unit          tests/unit with plain pytest;   make units: the same under ansible-test units
+#   make integration   tests/integration (real ansible-playbook runs against the sandbox)
+#   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
+#   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
+#   make bench         timings of the demo and of follower replication (prints figures, asserts nothing)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,15 +16,19 @@ CACHE ?= .cache
 HEROKU_CLI_DIR := $(CACHE)/heroku-cli
 HEROKU_CLI := $(HEROKU_CLI_DIR)/node_modules/.bin/heroku
 PYTEST_ARGS ?=
+SANITY_ARGS ?=
+UNITS_ARGS ?=
+PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
+	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint unit venv heroku-cli clean
+.PHONY: test lint pytest unit units integration sanity shellcheck venv heroku-cli clean demo bench collections
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pycore/pyproject.toml tests/requirements.txt
+$(VENV)/.installed: pycore/pyproject.toml tests/requirements.txt tests/unit/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e 'pycore[sandbox]' -r tests/requirements.txt
+	$(PY) -m pip install -q -e 'pycore[sandbox]' -r tests/requirements.txt -r tests/unit/requirements.txt
 	touch $@
 
 # The official Heroku CLI (npm package `heroku`, v11), for the conformance tests.
@@ -26,12 +39,110 @@ $(HEROKU_CLI):
 	npm install --prefix $(HEROKU_CLI_DIR) --no-audit --no-fund --loglevel=error heroku@11 >/dev/null
 	test -x $@
 
+# ansible-test's shellcheck sanity test is skipped without the binary: install it when we can
+# (root with apt-get, as in CI), quietly, and go on without it otherwise.
+shellcheck:
+	@command -v shellcheck >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq shellcheck >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; } \
+	      || echo "shellcheck could not be installed: ansible-test will skip its shellcheck test"; \
+	  else \
+	    echo "shellcheck not found: ansible-test will skip its shellcheck test"; \
+	  fi; \
+	}
+
 lint: venv
 	$(VENV)/bin/ruff check pycore
 	$(VENV)/bin/mypy --strict pycore/src/herokupg
 
-test: venv heroku-cli lint
-	HEROKU_CLI=$(abspath $(HEROKU_CLI)) $(PY) -m pytest -q -p no:cacheprovider pycore/tests $(PYTEST_ARGS)
+# Every suite in one run. The arguments are the parent directories on purpose: then no conftest.py
+# is loaded before pytest reaches its directory, so tests that `from conftest import ...`
+# (tests/integration, pycore/tests/conformance) each get their own directory's conftest.
+pytest: venv heroku-cli
+	$(PYTEST) pycore tests $(PYTEST_ARGS)
+
+unit: venv
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
+
+integration: venv heroku-cli
+	$(PYTEST) tests/integration $(PYTEST_ARGS)
+
+sanity: venv shellcheck
+	VENV=$(VENV) tests/sanity/run-sanity.sh $(SANITY_ARGS)
+
+units: venv
+	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
+
+test: lint pytest sanity units
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output
+
+# --- release: tools venv, docs site, packages (make tools-venv | docs | package) -----------------
+# antsibull-changelog, antsibull-docs (+ Sphinx) and ansible-builder live in their own venv, made on
+# demand, so that .venv stays lean and their pins never move the test tools' (docs/tools-requirements.txt).
+TOOLS_VENV ?= $(CACHE)/tools-venv
+TOOLS := $(abspath $(TOOLS_VENV))/bin
+DOCS_DIR ?= $(CACHE)/docs
+DIST ?= dist
+DOCS_COLLECTIONS := $(abspath $(CACHE))/collections
+
+.PHONY: tools-venv docs package
+
+tools-venv: $(TOOLS_VENV)/.installed
+
+$(TOOLS_VENV)/.installed: docs/tools-requirements.txt
+	test -x $(TOOLS)/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS)/python -m pip install -q -r docs/tools-requirements.txt
+	touch $@
+
+# The docs site: antsibull-docs renders every module, role and filter from its own documentation
+# (RST), Sphinx makes HTML of it in $(DOCS_DIR)/build/html. No intersphinx: only package registries
+# are reachable here, so links into docs.ansible.com stay plain text.
+docs: tools-venv
+	mkdir -p $(DOCS_COLLECTIONS)/ansible_collections/herokuops
+	test -e $(DOCS_COLLECTIONS)/ansible_collections/herokuops/postgres \
+	  || ln -s $(CURDIR) $(DOCS_COLLECTIONS)/ansible_collections/herokuops/postgres
+	rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR) && chmod 700 $(DOCS_DIR)
+	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) $(TOOLS)/antsibull-docs sphinx-init \
+	  --use-current --fail-on-error --lenient --dest-dir $(DOCS_DIR) --index-rst-source docs/index.rst \
+	  --project herokuops.postgres --title herokuops.postgres --copyright 'herokuops maintainers' \
+	  herokuops.postgres >/dev/null
+	echo 'intersphinx_mapping = {}' >> $(DOCS_DIR)/conf.py
+	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) $(DOCS_DIR)/build.sh >$(DOCS_DIR)/build.log 2>&1 \
+	  || { tail -40 $(DOCS_DIR)/build.log; exit 1; }
+	@echo "docs: $(DOCS_DIR)/build/html/index.html"
+
+# dist/herokuops-postgres-<version>.tar.gz (galaxy.yml's build_ignore keeps pycore, venvs and caches
+# out) and dist/herokupg-<version>-py3-none-any.whl, built from a clean copy of pycore/ so that no
+# stale pycore/build/ or egg-info leaks into the wheel.
+package: venv
+	mkdir -p $(DIST)
+	rm -f $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*.whl
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(DIST) .
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+	  && tar -C pycore --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md src \
+	     | tar -C "$$tmp" -xf - \
+	  && $(PY) -m pip wheel -q --no-deps "$$tmp" -w $(DIST)
+	ls $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*-py3-none-any.whl
+
+# `make demo` and `make bench`: ansible-playbook finds this checkout as herokuops.postgres through
+# a symlink in $(CACHE)/collections. The demo's sandbox keeps its state in DEMO_STATE_DIR (fresh
+# each run; the postgres user must reach it, so not under /root).
+COLLECTIONS := $(abspath $(CACHE))/collections
+DEMO_STATE_DIR ?= $(abspath $(CACHE))/demo
+BENCH_ARGS ?=
+
+collections:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/herokuops
+	@test -e $(COLLECTIONS)/ansible_collections/herokuops/postgres \
+	  || ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/herokuops/postgres
+
+demo: venv collections
+	VENV=$(abspath $(VENV)) DEMO_STATE_DIR=$(DEMO_STATE_DIR) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+	  playbooks/run-demo.sh
+
+bench: venv collections
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)

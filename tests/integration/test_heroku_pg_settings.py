@@ -1,0 +1,58 @@
+"""heroku_pg_settings from a playbook and ad hoc, against the sandbox; verified by its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Ansible, sandbox_state, seed_app, seed_database
+
+
+def _overrides(ansible: Ansible, addon_id: str) -> dict[str, Any]:
+    """The settings the sandbox itself records as changed on a database."""
+    settings: dict[str, Any] = sandbox_state(ansible.sandbox)["addons"][addon_id]["db"]["settings"]
+    return settings
+
+
+def test_settings_playbook(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "setapp")
+    primary = seed_database(ansible.sandbox, "setapp")
+    reporting = seed_database(ansible.sandbox, "setapp", attachment="REPORTING")
+    essential = seed_database(ansible.sandbox, "setapp", "heroku-postgresql:essential-0", attachment="ESSENTIAL")
+    run = ansible.playbook("heroku_pg_settings/main.yml", extra_vars={"app": "setapp"})
+    run.assert_ok()
+    assert _overrides(ansible, primary["id"]) == {
+        "log_min_duration_statement": 50,
+        "log_statement": "all",
+        "log_lock_waits": True,
+    }
+    assert _overrides(ansible, reporting["id"]) == {"track_functions": "pl"}
+    assert _overrides(ansible, essential["id"]) == {}
+    assert ansible.sandbox.token not in run.output
+
+
+def test_settings_ad_hoc_check_and_diff(ansible: Ansible) -> None:
+    seed_app(ansible.sandbox, "adhocset")
+    primary = seed_database(ansible.sandbox, "adhocset")
+    args = '{"app": "adhocset", "settings": {"log_connections": "off"}}'
+    checked = ansible.module("heroku_pg_settings", args, "--check", "--diff")
+    checked.assert_ok()
+    assert "CHANGED" in checked.output
+    assert "-    \"log_connections\": true" in checked.output
+    assert "+    \"log_connections\": false" in checked.output
+    assert _overrides(ansible, primary["id"]) == {}
+
+    real = ansible.module("heroku_pg_settings", args)
+    real.assert_ok()
+    assert "CHANGED" in real.output
+    assert _overrides(ansible, primary["id"]) == {"log_connections": False}
+
+    again = ansible.module("heroku_pg_settings", args)
+    again.assert_ok()
+    assert "SUCCESS" in again.output and "CHANGED" not in again.output
+    assert ansible.sandbox.token not in real.output + again.output
+
+
+def test_settings_requires_settings(ansible: Ansible) -> None:
+    run = ansible.module("heroku_pg_settings", "app=whatever")
+    assert run.returncode != 0
+    assert "missing required arguments: settings" in run.output

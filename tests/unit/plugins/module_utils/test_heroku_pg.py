@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokuops.postgres contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ansible adapter: common options, env fallbacks, core results and errors -> exit/fail."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+
+import pytest
+
+from ansible_collections.herokuops.postgres.plugins.module_utils import heroku_pg
+from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import (
+    HerokuModule,
+    common_argument_spec,
+    wait_argument_spec,
+)
+from herokupg.errors import (
+    APIError,
+    ConflictError,
+    NotFoundError,
+    OperationTimeoutError,
+    TransferFailedError,
+    ValidationError,
+)
+from herokupg.ops.base import Context, PlannedRequest, Result, WaitOptions
+
+ENV = ("HEROKU_API_KEY", "HEROKU_API_URL", "HEROKU_DATA_API_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def module_main(spec=None, waits=False, operation=None, database=None, seen=None):
+    """A minimal module built on HerokuModule, as the collection's modules are."""
+
+    def main():
+        module = HerokuModule(spec or {}, waits=waits)
+        if seen is not None:
+            seen["module"] = module
+            seen["context"] = module.context()
+        module.run(operation or (lambda ctx: Result()), database=database)
+
+    return main
+
+
+# -- argument spec ------------------------------------------------------------------------------
+
+
+def test_common_argument_spec():
+    spec = common_argument_spec()
+    assert set(spec) == {"app", "api_key", "api_url", "data_api_url", "timeout", "retries", "validate_certs"}
+    assert spec["app"] == {"type": "str", "required": True}
+    assert spec["api_key"]["no_log"] is True
+    assert spec["api_key"]["fallback"][1] == ["HEROKU_API_KEY"]
+    assert spec["api_url"]["fallback"][1] == ["HEROKU_API_URL"]
+    assert spec["data_api_url"]["fallback"][1] == ["HEROKU_DATA_API_URL"]
+    assert (spec["timeout"]["default"], spec["retries"]["default"], spec["validate_certs"]["default"]) == (30, 3, True)
+
+
+def test_wait_options_only_when_asked(run_module):
+    assert set(wait_argument_spec()) == {"wait", "wait_timeout", "poll_interval"}
+    seen = {}
+    run_module(module_main(seen=seen), {"app": "a"})
+    assert "wait" not in seen["module"].params
+    assert seen["context"].wait == WaitOptions()
+
+    out = run_module(module_main(waits=True, seen=seen), {"app": "a", "wait": False, "wait_timeout": 12, "poll_interval": 0.5})
+    assert not out.failed
+    assert seen["context"].wait == WaitOptions(enabled=False, timeout=12.0, poll_interval=0.5)
+
+    bad = run_module(module_main(waits=True), {"app": "a", "wait_timeout": "soon"})
+    assert bad.failed and "wait_timeout" in bad["msg"]
+
+
+def test_app_is_required(run_module):
+    out = run_module(module_main(), {})
+    assert out.failed
+    assert "missing required arguments: app" in out["msg"]
+
+
+def test_unknown_option_is_refused(run_module):
+    out = run_module(module_main(), {"app": "a", "apikey": "x"})
+    assert out.failed
+    assert "apikey" in out["msg"]
+
+
+def test_env_fallbacks(run_module, monkeypatch):
+    monkeypatch.setenv("HEROKU_API_KEY", "env-key-123")
+    monkeypatch.setenv("HEROKU_API_URL", "http://127.0.0.1:5999")
+    monkeypatch.setenv("HEROKU_DATA_API_URL", "http://127.0.0.1:6001")
+    seen = {}
+    out = run_module(module_main(seen=seen), {"app": "a"})
+    assert not out.failed
+    params = seen["module"].params
+    assert (params["api_key"], params["api_url"], params["data_api_url"]) == (
+        "env-key-123",
+        "http://127.0.0.1:5999",
+        "http://127.0.0.1:6001",
+    )
+    client = seen["context"].api.client
+    assert (client.api_url, client.data_api_url) == ("http://127.0.0.1:5999", "http://127.0.0.1:6001")
+    assert "env-key-123" in seen["module"].module.no_log_values  # no_log applies to fallbacks too
+
+
+def test_options_win_over_env(run_module, monkeypatch):
+    monkeypatch.setenv("HEROKU_API_KEY", "env-key-123")
+    monkeypatch.setenv("HEROKU_API_URL", "http://127.0.0.1:5999")
+    seen = {}
+    args = {"app": "a", "api_key": "arg-key-456", "api_url": "http://127.0.0.1:7000", "timeout": 4, "retries": 0}
+    run_module(module_main(seen=seen), args, check_mode=True)
+    assert seen["module"].params["api_key"] == "arg-key-456"
+    context = seen["context"]
+    assert isinstance(context, Context)
+    assert context.check_mode is True
+    assert context.api.client.api_url == "http://127.0.0.1:7000"
+    assert context.api.client.data_api_url == "http://127.0.0.1:7000"  # the sandbox serves both
+    assert context.api.client.retries == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"timeout": 0}, "timeout must be more than 0 seconds, got 0"),
+        ({"retries": -1}, "retries must be 0 or more, got -1"),
+        ({"api_url": "ftp://example.invalid"}, "API URL must be an absolute http(s) URL"),
+    ],
+)
+def test_bad_connection_options_fail(run_module, args, message):
+    out = run_module(module_main(), dict(app="myapp", **args))
+    assert out.failed
+    assert message in out["msg"]
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+def _result():
+    return Result(
+        changed=True,
+        data={"thing": {"id": 1}},
+        before={"x": 1},
+        after={"x": 2},
+        requests=[PlannedRequest("PATCH", "/p", {"x": 2}, "set x")],
+        warnings=["mind the gap"],
+    )
+
+
+def test_run_exits_with_the_result(run_module):
+    out = run_module(module_main(operation=lambda ctx: _result()), {"app": "a"})
+    assert not out.failed
+    assert out.result == {
+        "changed": True,
+        "thing": {"id": 1},
+        "requests": [{"method": "PATCH", "path": "/p", "body": {"x": 2}, "description": "set x"}],
+    }
+    assert out.warnings == ["mind the gap"]
+
+
+def test_diff_only_in_diff_mode(run_module):
+    out = run_module(module_main(operation=lambda ctx: _result()), {"app": "a"}, diff=True)
+    assert out["diff"] == {"before": {"x": 1}, "after": {"x": 2}}
+    unchanged = run_module(module_main(operation=lambda ctx: Result(data={"y": 1})), {"app": "a"}, diff=True)
+    assert "diff" not in unchanged.result  # nothing managed, nothing to show
+    assert unchanged.result == {"changed": False, "y": 1, "requests": []}
+
+
+def test_operation_sees_check_mode(run_module):
+    seen = []
+
+    def operation(ctx):
+        seen.append(ctx.check_mode)
+        return Result()
+
+    run_module(module_main(operation=operation), {"app": "a"}, check_mode=True)
+    run_module(module_main(operation=operation), {"app": "a"})
+    assert seen == [True, False]
+
+
+def test_hide_marks_secrets(run_module):
+    seen = {}
+    run_module(module_main(seen=seen), {"app": "a"})
+    module = seen["module"]
+    module.hide("postgres://u:secret@h/db")
+    module.hide(None)
+    assert "postgres://u:secret@h/db" in module.module.no_log_values
+    assert None not in module.module.no_log_values
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _raise(exc):
+    def operation(ctx):
+        raise exc
+
+    return operation
+
+
+def test_api_error_names_app_database_error_id_and_request_id(run_module):
+    exc = ConflictError(
+        "Invalid value -5 for log_min_duration_statement.", status=422, error_id="invalid_params", request_id="req-42"
+    )
+    out = run_module(module_main(operation=_raise(exc), database="DATABASE_URL"), {"app": "myapp"})
+    assert out.failed
+    assert out["msg"] == (
+        "Invalid value -5 for log_min_duration_statement. (app myapp, database DATABASE_URL) "
+        "[Error ID: invalid_params; Request-Id: req-42]"
+    )
+    assert (out["app"], out["database"], out["status"], out["error_id"], out["request_id"]) == (
+        "myapp",
+        "DATABASE_URL",
+        422,
+        "invalid_params",
+        "req-42",
+    )
+
+
+def test_api_error_without_ids_or_database(run_module):
+    out = run_module(module_main(operation=_raise(NotFoundError("Couldn't find that app.", status=404))), {"app": "ghost"})
+    assert out["msg"] == "Couldn't find that app. (app ghost)"
+    assert out["database"] is None and out["error_id"] is None and out["status"] == 404
+
+
+def test_api_error_message_never_carries_the_key(run_module):
+    def operation(ctx):  # errors are built after the client (which registers the key as a secret)
+        raise APIError("boom with key hrku-supersecret-key-0000 inside", status=500, request_id="r1")
+
+    out = run_module(module_main(operation=operation), {"app": "a", "api_key": "hrku-supersecret-key-0000"})
+    assert "hrku-supersecret-key-0000" not in out["msg"]
+    assert "Request-Id: r1" in out["msg"]
+
+
+def test_timeout_error_carries_resource_and_last_status(run_module):
+    exc = OperationTimeoutError("Timed out waiting.", resource="postgresql-x-1", last_status="preparing")
+    out = run_module(module_main(operation=_raise(exc), database="REPLICA"), {"app": "a"})
+    assert out.failed
+    assert out["msg"] == "Timed out waiting. (app a, database REPLICA)"
+    assert (out["resource"], out["last_status"]) == ("postgresql-x-1", "preparing")
+
+
+def test_transfer_failure_carries_transfer_and_logs(run_module):
+    exc = TransferFailedError("Backup b007 failed.", transfer="b007", logs=["pg_dump: error: out of disk"])
+    out = run_module(module_main(operation=_raise(exc)), {"app": "a"})
+    assert (out["transfer"], out["logs"]) == ("b007", ["pg_dump: error: out of disk"])
+
+
+def test_validation_error(run_module):
+    out = run_module(module_main(operation=_raise(ValidationError("Unknown setting x."))), {"app": "a"})
+    assert out.failed and out["msg"] == "Unknown setting x. (app a)"
+    assert "status" not in out.result
+
+
+def test_value_error_from_the_core(run_module):
+    out = run_module(module_main(operation=_raise(ValueError("hour must be 0-23"))), {"app": "a"})
+    assert out.failed and out["msg"] == "hour must be 0-23" and out["app"] == "a"
+
+
+# -- without the herokupg library -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def herokupg_missing():
+    """Re-import the adapter while ``import herokupg`` fails, then restore it."""
+    saved = {name: mod for name, mod in sys.modules.items() if name == "herokupg" or name.startswith("herokupg.")}
+    try:
+        for name in saved:
+            sys.modules[name] = None
+        sys.modules["herokupg"] = None
+        importlib.reload(heroku_pg)
+        yield
+    finally:
+        for name in list(sys.modules):
+            if name == "herokupg" or name.startswith("herokupg."):
+                del sys.modules[name]
+        sys.modules.update(saved)
+        importlib.reload(heroku_pg)
+
+
+def test_missing_library(run_module):
+    with herokupg_missing():
+        assert heroku_pg.HEROKUPG_IMPORT_ERROR
+        out = run_module(module_main(), {"app": "a"})
+    assert out.failed
+    assert "Failed to import the required Python library (herokupg)" in out["msg"]
+    assert "to talk to the Heroku API" in out["msg"]
+    assert "ImportError" in out["exception"] or "ModuleNotFoundError" in out["exception"]
+    assert heroku_pg.HEROKUPG_IMPORT_ERROR is None  # restored
+    assert run_module(module_main(), {"app": "a"}).failed is False

@@ -123,7 +123,7 @@ def seed_database(
         response = http.post(f"/apps/{app}/addons", json=body)
         response.raise_for_status()
         addon: dict[str, Any] = response.json()
-        for _ in range(500):
+        for _attempt in range(500):
             if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
                 break
             time.sleep(0.02)

@@ -14,7 +14,7 @@ description:
   - Returns what C(heroku pg:info) shows for every Heroku Postgres database of an app, or for one,
     as data - add-on, attachments, plan, status, replication (following, followers, lag),
     forks, sizes, version, availability of fork/follow and rollback.
-  - Database URLs are never returned; databases are named by their config vars.
+  - Database URLs are not returned (databases are named by their config vars) unless O(return_secrets=true).
 options:
   database:
     description:
@@ -22,6 +22,13 @@ options:
         V(HEROKU_POSTGRESQL_GREEN), an add-on name, or V(otherapp::NAME).
       - All of the app's databases when not set.
     type: str
+  return_secrets:
+    description:
+      - Also return each database's connection URL, credentials included, in RV(databases[].url).
+      - "Anyone holding it can read and change the database, so also set C(no_log: true) on the task
+        and do not print the result."
+    type: bool
+    default: false
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.attributes.INFO_MODULE
@@ -43,6 +50,14 @@ EXAMPLES = r"""
   herokuops.postgres.heroku_pg_info:
     app: myapp
     database: DATABASE
+
+- name: Read the primary's connection URL, to run psql against it
+  herokuops.postgres.heroku_pg_info:
+    app: myapp
+    database: DATABASE
+    return_secrets: true
+  register: primary
+  no_log: true
 """
 
 RETURN = r"""
@@ -122,6 +137,11 @@ databases:
       description: Open connections.
       type: int
       sample: 3
+    url:
+      description: The database's connection URL (the value of its config var), credentials included.
+      returned: when O(return_secrets=true)
+      type: str
+      sample: postgres://user:password@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d1a2b3c4
     info:
       description: Every non-empty pg:info row, by name, URLs replaced by names.
       type: dict
@@ -137,9 +157,12 @@ except ImportError:
 
 
 def main():
-    module = HerokuModule(dict(database=dict(type="str")))
+    module = HerokuModule(dict(database=dict(type="str"), return_secrets=dict(type="bool", default=False)))
     params = module.params
-    module.run(lambda ctx: database_info(ctx, params["app"], params["database"]), database=params["database"])
+    module.run(
+        lambda ctx: database_info(ctx, params["app"], params["database"], reveal=params["return_secrets"]),
+        database=params["database"],
+    )
 
 
 if __name__ == "__main__":

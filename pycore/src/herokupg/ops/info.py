@@ -81,9 +81,16 @@ def fetch_database(ctx: Context, addon_id: str) -> DatabaseInfo | None:
         return None
 
 
-def database_info(ctx: Context, app: str, database: str | None = None) -> Result:
-    """Read-only: ``databases`` is the list pg:info would show."""
+def database_info(ctx: Context, app: str, database: str | None = None, *, reveal: bool = False) -> Result:
+    """Read-only: ``databases`` is the list pg:info would show.
+
+    With ``reveal``, each entry also carries ``url``: the value of its config var (credentials
+    included), for callers that connect to the database themselves.
+    """
     targets = [resolve_database(ctx.api, app, database)] if database else all_databases(ctx.api, app)
     config_vars = ctx.api.config_vars(app)
     described = [describe(db, fetch_database(ctx, db.addon_id), config_vars) for db in targets]
+    if reveal:
+        for db, out in zip(targets, described, strict=True):
+            out["url"] = config_vars.get(db.config_var)
     return Result(changed=False, data={"databases": described})

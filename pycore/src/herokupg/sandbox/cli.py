@@ -50,7 +50,8 @@ def add_sandbox_parser(subparsers: Any) -> None:
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
-    return Path(args.state_dir).expanduser() if args.state_dir else control.default_state_dir()
+    # Absolute: the postgres engine runs its servers from other working directories.
+    return (Path(args.state_dir).expanduser() if args.state_dir else control.default_state_dir()).resolve()
 
 
 def _engine(args: argparse.Namespace, state_dir: Path) -> tuple[str, str]:

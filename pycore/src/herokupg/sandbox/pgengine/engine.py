@@ -89,7 +89,7 @@ class PostgresEngine:
     blocking = True
 
     def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
+        self.state_dir = state_dir = state_dir.resolve()  # servers run from other working dirs
         self.clusters_dir = state_dir / "clusters"
         self._lock = threading.Lock()
         self._readers: dict[str, LogReader] = {}

@@ -278,7 +278,7 @@ def test_not_found_carries_resource() -> None:
 def test_rate_limited_after_retries() -> None:
     sleeps = Sleeps()
     script = Script("error_rate_limit", "error_rate_limit")
-    with make(script, sleeps, retries=1) as client, pytest.raises(RateLimitedError) as info:
+    with make(script, sleeps, rate_limit_retries=1) as client, pytest.raises(RateLimitedError) as info:
         client.get("/apps/example")
     assert info.value.doc_url == "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits"
     assert client.request_count == 2
@@ -380,6 +380,18 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert len(sleeps) == 5
     for slept, ceiling in zip(sleeps, ceilings, strict=True):
         assert ceiling / 2 <= slept <= ceiling
+
+
+def test_429s_have_their_own_budget_and_back_off_from_a_refill_interval() -> None:
+    # Concurrent clients sharing the account's bucket may each be refused several times in a row:
+    # a 429 is never applied, so it is repeated beyond `retries` (connection errors and 5xx).
+    sleeps = Sleeps()
+    script = Script(*["error_rate_limit"] * 4, "error_unavailable", ok({"id": "app"}))
+    with make(script, sleeps, retries=1, rate_limit_retries=4, backoff_max=60.0) as client:
+        assert client.get("/apps/example") == {"id": "app"}
+    assert client.request_count == 6
+    for slept, ceiling in zip(sleeps[:4], [REFILL_INTERVAL * 2**n for n in range(4)], strict=True):
+        assert ceiling / 2 <= slept <= ceiling  # (pacing at RateLimit-Remaining 0 is one interval)
 
 
 def test_retry_after_is_honoured() -> None:

@@ -2,7 +2,8 @@
 
 What it does for every caller: Bearer auth, the Heroku Accept header, a User-Agent, a fresh
 Request-Id per HTTP request, Range/Next-Range pagination, retries with jittered exponential
-backoff for requests that are safe to repeat, 429 handling, pacing on ``RateLimit-Remaining``,
+backoff for requests that are safe to repeat, 429 handling (any method, ``Retry-After`` honoured,
+its own ``rate_limit_retries`` budget), pacing on ``RateLimit-Remaining``,
 and typed errors (:mod:`herokupg.errors`). Nothing it logs or raises contains the API key:
 text goes through :func:`herokupg.redact.redact`.
 
@@ -120,6 +121,7 @@ class HerokuClient:
         backoff_base: float = 0.5,
         backoff_max: float = 20.0,
         pace_below: int = 200,
+        rate_limit_retries: int = 10,
     ) -> None:
         register_secret(api_key)
         self._explicit_key = api_key
@@ -127,6 +129,10 @@ class HerokuClient:
         self._env: Mapping[str, str] = os.environ if env is None else env
         self.api_url, self.data_api_url = resolve_urls(api_url, data_api_url, self._env)
         self.retries = max(0, retries)
+        # 429s have their own budget: the request was refused before anything was applied, and
+        # concurrent clients sharing the account's bucket (Ansible forks) may each need several
+        # refill intervals before a token is theirs.
+        self.rate_limit_retries = max(0, rate_limit_retries)
         # user_agent replaces the default entirely (callers may put herokupg's in it themselves).
         self.user_agent = user_agent or f"herokupg/{__version__}"
         self.backoff_base = backoff_base
@@ -191,8 +197,10 @@ class HerokuClient:
             merged["Accept"] = accept
 
         attempts = self.retries + 1
+        failures = 0  # transport errors and 5xx so far: bounded by `retries`
+        limited = 0  # 429s so far: bounded by `rate_limit_retries`
         retry_wait = 0.0
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, attempts + self.rate_limit_retries + 1):
             self._pause(retry_wait)
             request_id = str(uuid.uuid4())
             merged["Request-Id"] = request_id
@@ -206,6 +214,7 @@ class HerokuClient:
                 elapsed = time.monotonic() - started
                 not_sent = isinstance(exc, _NOT_SENT)
                 retryable = not_sent or (safe and isinstance(exc, _MAYBE_SENT))
+                failures += 1
                 reason = f"{type(exc).__name__}: {redact(str(exc))}"
                 log.debug(
                     "%s %s failed after %.0f ms (Request-Id %s): %s",
@@ -215,15 +224,14 @@ class HerokuClient:
                     request_id,
                     reason,
                 )
-                if retryable and attempt < attempts:
-                    retry_wait = self._backoff(attempt)
+                if retryable and failures < attempts:
+                    retry_wait = self._backoff(failures)
                     log.debug(
-                        "retrying %s %s in %.2f s (attempt %d of %d): %s",
+                        "retrying %s %s in %.2f s (attempt %d): %s",
                         method,
                         shown_url,
                         retry_wait,
                         attempt + 1,
-                        attempts,
                         reason,
                     )
                     continue
@@ -245,19 +253,23 @@ class HerokuClient:
                 return ApiResponse(response.status_code, response.headers, _body(response), resp_id)
 
             status = response.status_code
-            # A 429 was rejected before anything was applied, so it may be repeated for any method.
-            retryable = status == 429 or (status >= 500 and safe)
-            if retryable and attempt < attempts:
-                retry_wait = self._backoff(attempt)
-                if status == 429:
-                    retry_wait = _retry_after(response.headers.get("Retry-After"), retry_wait)
+            retry_wait = -1.0
+            if status == 429 and limited < self.rate_limit_retries:
+                # Rejected before anything was applied, so it may be repeated for any method.
+                # Without Retry-After, back off from one refill interval (a token's worth).
+                limited += 1
+                fallback = self._backoff(limited, base=REFILL_INTERVAL)
+                retry_wait = _retry_after(response.headers.get("Retry-After"), fallback)
+            elif status >= 500 and safe and failures + 1 < attempts:
+                failures += 1
+                retry_wait = self._backoff(failures)
+            if retry_wait >= 0:
                 log.debug(
-                    "retrying %s %s in %.2f s (attempt %d of %d): HTTP %d",
+                    "retrying %s %s in %.2f s (attempt %d): HTTP %d",
                     method,
                     shown_url,
                     retry_wait,
                     attempt + 1,
-                    attempts,
                     status,
                 )
                 continue
@@ -460,9 +472,10 @@ class HerokuClient:
             return 0.0
         return REFILL_INTERVAL * (1.0 - max(remaining, 0) / self.pace_below)
 
-    def _backoff(self, attempt: int) -> float:
+    def _backoff(self, attempt: int, base: float | None = None) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random, capped at backoff_max."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
+        start = self.backoff_base if base is None else base
+        ceiling = min(self.backoff_max, start * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
     def _track(self, response: httpx.Response) -> None:

@@ -52,6 +52,8 @@ class APIError(HerokuPgError):
 
     def __str__(self) -> str:
         parts = [self.message]
+        if self.method and self.url:  # names the app/database when the message does not
+            parts.append(f"{self.method} {self.url}")
         if self.error_id:
             parts.append(f"Error ID: {self.error_id}")
         if self.status is not None:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from herokupg.api import HerokuAPI
-from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
+from herokupg.errors import (
+    APIError,
+    ConfirmationRequiredError,
+    ConnectionFailedError,
+    OperationTimeoutError,
+    ValidationError,
+)
 
 T = TypeVar("T")
 
@@ -88,8 +94,22 @@ class Context:
         result.changed = True
         if self.check_mode:
             return None
+        try:
+            sent = send()
+        except ConnectionFailedError as exc:  # before APIError: it is one, with no status
+            self.wrote = self.wrote or bool(exc.may_have_applied)
+            raise
+        except APIError as exc:
+            # An API that answered 4xx refused the request: nothing was applied (so a failure
+            # that follows does not report `changed`). Anything else may have been applied.
+            if exc.status is None or not 400 <= exc.status < 500:
+                self.wrote = True
+            raise
+        except BaseException:
+            self.wrote = True
+            raise
         self.wrote = True
-        return send()
+        return sent
 
     def wait_until(
         self,

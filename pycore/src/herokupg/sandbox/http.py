@@ -70,9 +70,15 @@ def invalid_params(message: str) -> HerokuHTTPError:
 
 async def read_json(request: Request, *, required: bool = False) -> dict[str, Any]:
     """The request body as a JSON object; {} when empty and not required."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise HerokuHTTPError(413, "request_too_large", f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+    too_large = HerokuHTTPError(413, "request_too_large", f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large  # refuse before reading it
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise too_large
     if not raw.strip():
         if required:
             raise bad_request("Request body is required and must be a JSON object.")
@@ -81,6 +87,8 @@ async def read_json(request: Request, *, required: bool = False) -> dict[str, An
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request(f"Request body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise bad_request("Request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object.")
     return body

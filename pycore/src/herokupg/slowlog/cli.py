@@ -59,6 +59,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--tail reads a live log session: use it with --app, not --file"
     if args.duration is not None and args.duration <= 0:
         return "--duration must be more than 0 seconds"
+    if args.duration is not None and not args.tail:
+        return "--duration only applies with --tail"
     if args.interval <= 0:
         return "--interval must be more than 0 seconds"
     return None

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 APP = "badmod"
 OTHER = "badmod-other"

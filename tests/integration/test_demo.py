@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, collections_path
-
+from harness import ROOT, collections_path
 from herokupg.sandbox.pgengine import available
 
 pytestmark = pytest.mark.skipif(not available()[0], reason=f"postgres engine unavailable: {available()[1]}")

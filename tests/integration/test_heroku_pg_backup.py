@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 
 def test_backup_playbook(ansible: Ansible, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 
 def _wait_finished(ansible: Ansible, num: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 TARGET = "heroku_pg_follower/main.yml"
 

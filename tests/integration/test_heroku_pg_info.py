@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Ansible, seed_app, seed_database
+from harness import Ansible, seed_app, seed_database
 
 
 def test_info_playbook(ansible: Ansible) -> None:

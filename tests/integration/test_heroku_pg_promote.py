@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 TARGET = "heroku_pg_promote/main.yml"
 

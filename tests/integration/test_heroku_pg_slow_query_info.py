@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Ansible, seed_app, seed_database
+from harness import Ansible, seed_app, seed_database
 
 # (sql, duration_ms): the sandbox logs those of at least 2000 ms (its default threshold)
 RECORDED = [

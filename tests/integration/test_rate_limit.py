@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Ansible, sandbox_state
+from harness import Ansible, sandbox_state
 from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

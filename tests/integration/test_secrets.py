@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import Ansible, seed_app, seed_database
+from harness import Ansible, seed_app, seed_database
 from herokupg.sandbox.testing import free_port
 from secrets_scan import MASK, Secrets, collect, collect_from
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state, seed_app, seed_database
 
 TARGET = "timeouts/main.yml"
 DELAY = 3600.0

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import CliResult, Conformance
+from heroku_cli import CliResult, Conformance
 
 APP = "cli-conformance"
 ADDON_NAME = r"postgresql-[a-z]+-\d+"

@@ -1,0 +1,119 @@
+"""Run real `ansible-playbook` against a sandbox served in a thread (fixtures: conftest.py).
+
+Each target under targets/<name>/ is a playbook (main.yml) that runs a module in check mode, for
+real, in check mode again and for real again, asserting `changed` each time and verifying
+through an independent info module. The tests here run it, then check the sandbox's own state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from herokupg.sandbox.testing import RunningSandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = Path(__file__).resolve().parent / "targets"
+
+
+def collections_path() -> Path:
+    """A collections dir where herokuops.postgres is this checkout (a symlink, made once)."""
+    base = ROOT / ".cache" / "collections"
+    link = base / "ansible_collections" / "herokuops" / "postgres"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+    return base
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: str
+
+    def assert_ok(self) -> None:
+        assert self.returncode == 0, self.output[-6000:]
+
+
+@dataclass
+class Ansible:
+    sandbox: RunningSandbox
+    workdir: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+            ANSIBLE_LOCALHOST_WARNING="False",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="False",
+            ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            HEROKU_API_URL=self.sandbox.url,
+            HEROKU_API_KEY=self.sandbox.token,
+            HOME=str(self.workdir),
+        )
+        return env
+
+    def playbook(self, path: Path | str, *args: str, extra_vars: dict[str, Any] | None = None) -> PlaybookRun:
+        playbook = TARGETS / path if not Path(path).is_absolute() else Path(path)
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local"]
+        variables = {"sandbox_url": self.sandbox.url, **(extra_vars or {})}
+        cmd += ["-e", json.dumps(variables), *args, str(playbook)]
+        proc = subprocess.run(
+            cmd, env=self.env(), cwd=self.workdir, capture_output=True, text=True, timeout=900, check=False
+        )
+        return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
+
+    def module(self, name: str, args: str, *extra: str) -> PlaybookRun:
+        """An ad-hoc `ansible localhost -m herokuops.postgres.<name> -a ...` call."""
+        cmd = [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local"]
+        cmd += ["-m", f"herokuops.postgres.{name}", "-a", args, *extra]
+        proc = subprocess.run(
+            cmd, env=self.env(), cwd=self.workdir, capture_output=True, text=True, timeout=600, check=False
+        )
+        return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
+
+
+def seed_app(sandbox: RunningSandbox, name: str) -> dict[str, Any]:
+    """Create an app through the sandbox's Platform API (as a user would)."""
+    with sandbox.http() as http:
+        response = http.post("/apps", json={"name": name})
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def seed_database(
+    sandbox: RunningSandbox,
+    app: str,
+    plan: str = "heroku-postgresql:standard-0",
+    *,
+    attachment: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Create a heroku-postgresql add-on and wait until the Data API knows it."""
+    body: dict[str, Any] = {"plan": {"name": plan}, "config": config or {}}
+    if attachment:
+        body["attachment"] = {"name": attachment}
+    with sandbox.http() as http:
+        response = http.post(f"/apps/{app}/addons", json=body)
+        response.raise_for_status()
+        addon: dict[str, Any] = response.json()
+        for _attempt in range(500):
+            if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
+                break
+            time.sleep(0.02)
+        return addon
+
+
+def sandbox_state(sandbox: RunningSandbox) -> dict[str, Any]:
+    state: dict[str, Any] = sandbox.admin("GET", "state")
+    return state

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -63,6 +63,17 @@ _MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolE
 log = logging.getLogger("herokupg.client")
 
 Api = Literal["platform", "data"]
+
+
+class WriteOptions(TypedDict, total=False):
+    """Keyword options of post/patch/put/delete (see HerokuClient.request)."""
+
+    api: Api
+    json: Any
+    params: Mapping[str, str] | None
+    headers: Mapping[str, str] | None
+    accept: str | None
+    idempotent: bool | None
 
 
 def resolve_urls(
@@ -314,93 +325,17 @@ class HerokuClient:
             )
         return self._follow(response, path, api, headers, None, accept, range_header)
 
-    def post(
-        self,
-        path: str,
-        *,
-        api: Api = "platform",
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str | None = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        return self.request(
-            "POST",
-            path,
-            api=api,
-            json=json,
-            params=params,
-            headers=headers,
-            accept=accept,
-            idempotent=idempotent,
-        ).body
+    def post(self, path: str, **options: Unpack[WriteOptions]) -> Any:
+        return self.request("POST", path, **options).body
 
-    def patch(
-        self,
-        path: str,
-        *,
-        api: Api = "platform",
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str | None = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        return self.request(
-            "PATCH",
-            path,
-            api=api,
-            json=json,
-            params=params,
-            headers=headers,
-            accept=accept,
-            idempotent=idempotent,
-        ).body
+    def patch(self, path: str, **options: Unpack[WriteOptions]) -> Any:
+        return self.request("PATCH", path, **options).body
 
-    def put(
-        self,
-        path: str,
-        *,
-        api: Api = "platform",
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str | None = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        return self.request(
-            "PUT",
-            path,
-            api=api,
-            json=json,
-            params=params,
-            headers=headers,
-            accept=accept,
-            idempotent=idempotent,
-        ).body
+    def put(self, path: str, **options: Unpack[WriteOptions]) -> Any:
+        return self.request("PUT", path, **options).body
 
-    def delete(
-        self,
-        path: str,
-        *,
-        api: Api = "platform",
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str | None = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        return self.request(
-            "DELETE",
-            path,
-            api=api,
-            json=json,
-            params=params,
-            headers=headers,
-            accept=accept,
-            idempotent=idempotent,
-        ).body
+    def delete(self, path: str, **options: Unpack[WriteOptions]) -> Any:
+        return self.request("DELETE", path, **options).body
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Run each role's molecule scenario (create, prepare, converge, idempotence, verify, destroy).
+"""Run each role's molecule scenario (create, prepare, check, converge, idempotence, verify, destroy).
 
 Every scenario starts its own sandbox on a free port with a temporary state directory and stops
 it in its destroy step, which molecule also runs after a failed step. If molecule itself is
@@ -71,5 +71,5 @@ def test_molecule_default_scenario(role: str) -> None:
             f"molecule test of roles/{role} failed (exit {result.returncode}):\n{result.stdout[-8000:]}\n"
             f"--- molecule destroy (exit {cleanup.returncode}) ---\n{cleanup.stdout[-2000:]}"
         )
-    for step in ("create", "prepare", "converge", "idempotence", "verify", "destroy"):
+    for step in ("create", "prepare", "check", "converge", "idempotence", "verify", "destroy"):
         assert f"{step}: Executed: Successful" in result.stdout, f"{step} did not run:\n{result.stdout[-4000:]}"

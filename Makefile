@@ -7,7 +7,7 @@
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
-#   make bench         timings of the demo and of follower replication (prints figures, asserts nothing)
+#   make bench         timings: demo, follower replication, modules vs Heroku CLI, slow-query log (prints only)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -144,5 +144,12 @@ demo: venv collections
 	VENV=$(abspath $(VENV)) DEMO_STATE_DIR=$(DEMO_STATE_DIR) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	  playbooks/run-demo.sh
 
-bench: venv collections
+# bench: demo_bench.py (demo and follower replication, postgres engine), ops_bench.py (our modules vs the
+# Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (5 MB of log,
+# 100 MB with BENCH_FULL=1). OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md.
+OPS_BENCH_ARGS ?=
+bench: venv collections heroku-cli
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
+	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
+	$(PY) pycore/bench/slowlog_bench.py $(if $(filter 1,$(BENCH_FULL)),,--mb 5)

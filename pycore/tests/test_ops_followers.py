@@ -12,6 +12,7 @@ import pytest
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import (
+    APIError,
     ConflictError,
     ConnectionFailedError,
     NotFoundError,
@@ -270,3 +271,23 @@ def test_connection_reset_before_create_fails_cleanly(sandbox: RunningSandbox, a
     assert followers_of(sandbox, leader["id"]) == {}
     assert ensure_follower(ctx(api), "shop", name="REPLICA").changed
     assert len(followers_of(sandbox, leader["id"])) == 1
+
+
+def test_failed_provisioning_says_what_to_do_and_rerun_creates_nothing(
+    sandbox: RunningSandbox, api: HerokuAPI
+) -> None:
+    # A follower whose provisioning fails stays attached as a failed add-on: the rerun finds it
+    # again (and creates no second one), so both failures must tell the user to destroy it.
+    seed(sandbox)
+    sandbox.admin("POST", "faults", json={"kind": "provision_failure", "remaining": 1})
+    messages = []
+    for _run in range(2):
+        with pytest.raises(APIError) as failed:
+            ensure_follower(ctx(api), "shop", name="REPLICA")
+        messages.append(failed.value.message)
+    failed_addons = [a for a in pg_addons(sandbox).values() if a["state"] == "deprovisioned"]
+    assert len(failed_addons) == 1 and len(pg_addons(sandbox)) == 2
+    name = failed_addons[0]["name"]
+    for message in messages:
+        assert f"{name} could not be created" in message and "injected provision_failure" in message
+        assert f"heroku addons:destroy {name} -a shop" in message

@@ -120,8 +120,11 @@ def probe_ready(ctx: Context, goal: Readiness) -> Callable[[], tuple[bool, str]]
     def probe() -> tuple[bool, str]:
         addon = ctx.api.get_addon(goal.app, goal.addon)
         if addon.state == "deprovisioned":
+            # It stays attached in that state, so a rerun adopts it and fails the same way: say what to do.
             raise APIError(
-                f"{addon.name} could not be created: {addon.provision_message or 'state deprovisioned'}",
+                f"{addon.name} could not be created: {addon.provision_message or 'state deprovisioned'}. "
+                f"It stays on {goal.app} as a failed add-on: destroy it "
+                f"(heroku addons:destroy {addon.name} -a {goal.app}), then run again to create a new one.",
                 error_id="addon_error",
             )
         if addon.state != "provisioned":

@@ -114,7 +114,7 @@ def _seed(ansible: Ansible) -> None:
         body = {"plan": {"name": "heroku-postgresql:standard-0"}, "name": "AMBIG", "attachment": {"name": "SPARE"}}
         http.post(f"/apps/{APP}/addons", json=body).raise_for_status()
         http.post(f"/client/v11/databases/{db['id']}/backups").raise_for_status()
-        for _ in range(200):
+        for _attempt in range(200):
             transfers = http.get(f"/client/v11/apps/{APP}/transfers").json()
             if transfers and transfers[0]["finished_at"]:
                 break
@@ -125,7 +125,7 @@ def test_every_module_rejects_bad_input(ansible: Ansible, tmp_path: Path) -> Non
     before = _resources(ansible)
     results_file = tmp_path / "results.json"
     cases = {
-        module: [{"name": name, "args": args} for name, args, _ in table] for module, table in CASES.items()
+        module: [{"name": name, "args": args} for name, args, _says in table] for module, table in CASES.items()
     }
     run = ansible.playbook(
         "bad_input/main.yml", extra_vars={"app": APP, "cases": cases, "results_file": str(results_file)}
@@ -139,7 +139,7 @@ def test_every_module_rejects_bad_input(ansible: Ansible, tmp_path: Path) -> Non
     problems = []
     for module, table in CASES.items():
         by_name = {r["item"]["name"]: r for r in results[module]}
-        for name, _, says in table:
+        for name, _args, says in table:
             result = by_name[name]
             msg = str(result.get("msg", ""))
             missing = [phrase for phrase in says if phrase.lower() not in msg.lower()]

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from harness import Ansible, sandbox_state, seed_app, seed_database
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -76,11 +75,17 @@ def write_inventory(path: Path, hosts: dict[str, dict[str, Any]]) -> Path:
 
 
 def run_round(
-    ansible: Ansible, playbook: str, hosts: dict[str, dict[str, Any]], seed: int, workdir: Path, tally: Tally
-) -> set[str]:
+    ansible: Ansible,
+    playbook: str,
+    hosts: dict[str, dict[str, Any]],
+    seed: int,
+    workdir: Path,
+    tally: Tally,
+    rerun_vars: dict[str, Any] | None = None,
+) -> None:
     """One faulted run over ``hosts``, its failures checked, then a clean rerun that must converge.
 
-    Returns the apps whose rerun hit a known, reported bug (KNOWN_RERUN_BUGS) instead."""
+    ``rerun_vars``: extra vars of the rerun only (what the operator adds after a failed run)."""
     results = workdir / f"results-{seed}"
     results.mkdir()
     inventory = write_inventory(workdir / f"inventory-{seed}.json", hosts)
@@ -102,7 +107,7 @@ def run_round(
         tally.kinds[check_failure(app, hosts[app], failure)] += 1
 
     if not failures:
-        return set()
+        return
     # The apps whose run failed are rerun without faults (the others converged already).
     rerun_results = workdir / f"rerun-{seed}"
     rerun_results.mkdir()
@@ -110,26 +115,14 @@ def run_round(
     rerun = ansible.playbook(
         playbook,
         *("-i", str(inventory), "-f", forks, "--limit", ",".join(sorted(failures))),
-        extra_vars={"soak_results_dir": str(rerun_results)},
+        extra_vars={"soak_results_dir": str(rerun_results), **(rerun_vars or {})},
     )
     tally.seconds += time.monotonic() - started
     unconverged = {p.stem: json.loads(p.read_text()) for p in rerun_results.glob("*.json")}
-    known = {app for app, failure in unconverged.items() if known_bug(failure)}
-    unconverged = {app: failure for app, failure in unconverged.items() if app not in known}
-    assert (rerun.returncode == 0 or known) and not unconverged, (
+    assert rerun.returncode == 0 and not unconverged, (
         f"rerun without faults did not converge: {json.dumps(unconverged)[:4000]}\n"
-        f"the faulted run failed with: {json.dumps(failures)[:4000]}"
+        f"the faulted run failed with: {json.dumps(failures)[:4000]}\n{rerun.output[-4000:]}"
     )
-    return known
-
-
-# roles/failover refuses to finish a promotion whose unfollow went through but whose attach as
-# DATABASE failed (preflight: "it is not a follower"); see test_failover_rerun_after_interrupted_promote.
-KNOWN_RERUN_BUGS = ("it is not a follower (it follows nothing)",)
-
-
-def known_bug(failure: dict[str, Any]) -> bool:
-    return any(text in str(failure["result"].get("msg", "")) for text in KNOWN_RERUN_BUGS)
 
 
 def check_failure(app: str, host: dict[str, Any], failure: dict[str, Any]) -> str:
@@ -216,7 +209,6 @@ def test_flow_soak(ansible: Ansible, tmp_path: Path) -> None:
 def test_roles_soak(ansible: Ansible, tmp_path: Path) -> None:
     sandbox = ansible.sandbox
     tally = Tally()
-    known: set[str] = set()
     seeded_backups: dict[str, list[int]] = {}
     for seed in ROLE_SEEDS:
         hosts: dict[str, dict[str, Any]] = {}
@@ -246,12 +238,12 @@ def test_roles_soak(ansible: Ansible, tmp_path: Path) -> None:
                 "soak_refresh_method": method,
                 "primary_addon": primary["name"],
             }
-        known |= run_round(ansible, ROLES, hosts, seed, tmp_path, tally)
+        # A failover interrupted after its unfollow is finished by the documented rerun with
+        # failover_resume: true (the final state below is checked as strictly as for the others).
+        run_round(ansible, ROLES, hosts, seed, tmp_path, tally, rerun_vars={"soak_failover_resume": True})
 
         state = sandbox_state(sandbox)
         for app, host in hosts.items():
-            if app in known:
-                continue
             addons = postgres_addons(state, app)
             names = attached(state, app)
             primary = next(a for a in addons if a["name"] == host["primary_addon"])
@@ -280,8 +272,6 @@ def test_roles_soak(ansible: Ansible, tmp_path: Path) -> None:
                 assert all(not transfers(state, a["id"], "pg_restore") for a in addons), app
     print("\n" + tally.line("fault soak, roles"))
     assert tally.runs == len(ROLE_SEEDS) * 4
-    if known:
-        pytest.xfail(f"known roles/failover bug on rerun ({', '.join(sorted(known))}): {KNOWN_RERUN_BUGS[0]}")
 
 
 def sandbox_schedules(state: dict[str, Any], addon_id: str) -> int:
@@ -332,14 +322,11 @@ def failover_host(sandbox: RunningSandbox, app: str, **extra: Any) -> dict[str, 
     return {"heroku_app": app, "soak_role": "failover", "primary_addon": primary["name"], **extra}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roles/failover preflight refuses a follower already unfollowed by an interrupted promote "
-    "('it is not a follower'): the rerun cannot finish the switch (role bug, reported)",
-)
 def test_failover_rerun_after_interrupted_promote(ansible: Ansible, tmp_path: Path) -> None:
     """The connection drops on the promote's attach (POST /addon-attachments), after its unfollow:
-    the failure is reported clearly, and a rerun must finish the switch."""
+    the failure is reported clearly; a plain rerun refuses the unfollowed database (it could be any
+    standalone database) and says how to finish, changing nothing; the rerun with
+    failover_resume: true finishes the switch."""
     sandbox = ansible.sandbox
     hosts = {"fo-cut": failover_host(sandbox, "fo-cut")}
     inventory = write_inventory(tmp_path / "inventory.json", hosts)
@@ -352,26 +339,49 @@ def test_failover_rerun_after_interrupted_promote(ansible: Ansible, tmp_path: Pa
     failure = json.loads((results / "fo-cut.json").read_text())
     assert "Could not complete POST" in check_failure("fo-cut", hosts["fo-cut"], failure)
 
-    rerun = ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)})
-    rerun.assert_ok()
+    before = sandbox_state(sandbox)
+    names = attached(before, "fo-cut")
+    assert names["DATABASE"] != names["REPLICA"], names  # the old primary is still the DATABASE
+    refused = ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)})
+    assert refused.returncode != 0, refused.output[-4000:]
+    msg = json.loads((results / "fo-cut.json").read_text())["result"]["msg"]
+    assert "it is not a follower (it follows nothing)" in msg, msg
+    assert (
+        "If a previous failover of fo-cut was interrupted after REPLICA was unfollowed, "
+        "run again with failover_resume: true to finish it." in msg
+    ), msg
+    after_refusal = sandbox_state(sandbox)
+    assert after_refusal["attachments"] == before["attachments"]
+    assert after_refusal["addons"] == before["addons"]
+
+    resumed = {"soak_results_dir": str(results), "soak_failover_resume": True}
+    ansible.playbook(ROLES, "-i", str(inventory), extra_vars=resumed).assert_ok()
     state = sandbox_state(sandbox)
     names = attached(state, "fo-cut")
-    assert names["DATABASE"] == names["REPLICA"]
-    assert len(postgres_addons(state, "fo-cut")) == 2
+    addons = postgres_addons(state, "fo-cut")
+    assert names["DATABASE"] == names["REPLICA"], names
+    assert len(addons) == 2
+    promoted = next(a for a in addons if a["id"] == names["DATABASE"])
+    assert promoted["db"]["leader_id"] is None
+    # The old primary keeps an attachment (reachable), and a further rerun changes nothing.
+    old = next(a for a in addons if a["name"] == hosts["fo-cut"]["primary_addon"])
+    assert old["id"] in names.values(), names
+    again = ansible.playbook(ROLES, "-i", str(inventory), extra_vars=resumed)
+    again.assert_ok()
+    assert re.search(r"fo-cut\s+:.*changed=0", again.output), again.output[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roles/failover's maintenance-mode uri tasks are no_log: a failure shows only 'censored' "
-    "(no app, no reason), reports changed, and is not retried (role bug, reported)",
-)
+# roles/failover's failover_http_retries default: a request is tried this many times in all.
+MAINTENANCE_ATTEMPTS = 4
+
+
 def test_failover_maintenance_failure_is_clear(ansible: Ansible, tmp_path: Path) -> None:
-    """The connection drops when the role turns maintenance mode on: the failure must say why."""
+    """The connection drops on every attempt to turn maintenance mode on: the failure must say why."""
     sandbox = ansible.sandbox
     hosts = {"fo-maint": failover_host(sandbox, "fo-maint", soak_maintenance=True)}
     inventory = write_inventory(tmp_path / "inventory.json", hosts)
     sandbox.admin("POST", "faults", json={"kind": "reset", "path": "^/apps/fo-maint$", "method": "PATCH",
-                                          "remaining": 1})
+                                          "remaining": MAINTENANCE_ATTEMPTS})
     results = tmp_path / "results"
     results.mkdir()
     run = ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)})
@@ -382,4 +392,37 @@ def test_failover_maintenance_failure_is_clear(ansible: Ansible, tmp_path: Path)
     print("as shown to the user:\n" + "\n".join(shown))
     # What the user sees (the first fatal line: the failed task itself) names the app and the reason.
     assert shown and "fo-maint" in shown[0] and "Connection reset" in shown[0], shown
+    assert f"after {MAINTENANCE_ATTEMPTS} attempt(s)" in shown[0], shown
+    assert "censored" not in shown[0] and sandbox.token not in run.output
+    assert check_failure("fo-maint", hosts["fo-maint"], failure).startswith("Report a failure to set maintenance mode to on")
+    state = sandbox_state(sandbox)
+    app = next(a for a in state["apps"].values() if a["name"] == "fo-maint")
+    assert not app["maintenance"]
+    names = attached(state, "fo-maint")
+    assert names["DATABASE"] != names["REPLICA"], names  # nothing was promoted
     ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)}).assert_ok()
+
+
+def test_failover_maintenance_transient_failure_is_retried(ansible: Ansible, tmp_path: Path) -> None:
+    """A dropped connection and a 503 on the maintenance mode requests are retried: the run succeeds,
+    maintenance mode ends off, and a rerun reports nothing changed."""
+    sandbox = ansible.sandbox
+    hosts = {"fo-retry": failover_host(sandbox, "fo-retry", soak_maintenance=True)}
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    sandbox.admin("POST", "faults", json={"kind": "reset", "path": "^/apps/fo-retry$", "method": "PATCH",
+                                          "remaining": 1})
+    sandbox.admin("POST", "faults", json={"kind": "error", "status": 503, "path": "^/apps/fo-retry$",
+                                          "method": "GET", "remaining": 1})
+    results = tmp_path / "results"
+    results.mkdir()
+    run = ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)})
+    run.assert_ok()
+    assert "FAILED - RETRYING" in run.output and sandbox.token not in run.output, run.output[-4000:]
+    state = sandbox_state(sandbox)
+    app = next(a for a in state["apps"].values() if a["name"] == "fo-retry")
+    assert not app["maintenance"]
+    names = attached(state, "fo-retry")
+    assert names["DATABASE"] == names["REPLICA"], names
+    again = ansible.playbook(ROLES, "-i", str(inventory), extra_vars={"soak_results_dir": str(results)})
+    again.assert_ok()
+    assert re.search(r"fo-retry\s+:.*changed=0", again.output), again.output[-3000:]

@@ -51,10 +51,10 @@ def run(role: str, *args: str, timeout: float) -> subprocess.CompletedProcess[st
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGTERM)
-        out, _ = proc.communicate()
+        out, _stderr = proc.communicate()
         return subprocess.CompletedProcess(proc.args, -1, f"{out}\n*** timed out after {timeout} s")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out)
 

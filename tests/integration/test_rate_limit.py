@@ -136,7 +136,7 @@ def test_many_apps_under_rate_limit(ansible: Ansible, counter: RequestCounter, t
 
     # Measure what one app's converge costs, unthrottled, on an app of its own.
     before = counter.snapshot()
-    probe_time, _ = converge(ansible, write_inventory(tmp_path / "probe.json", probe), probe)
+    probe_time, _probe_stats = converge(ansible, write_inventory(tmp_path / "probe.json", probe), probe)
     per_app_requests = counter.snapshot()[0] - before[0]
 
     # A bucket holding a quarter of what the run needs, refilled slower than the run can spend.

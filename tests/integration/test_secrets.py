@@ -105,10 +105,10 @@ def test_sandbox_output_has_no_secret(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            output, _ = proc.communicate(timeout=30)
+            output, _stderr = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            output, _ = proc.communicate()
+            output, _stderr = proc.communicate()
     assert "serving" in output
     logged = "\n".join(p.read_text(errors="replace") for p in state_dir.rglob("*.log"))
     state = json.loads((state_dir / "state.json").read_text())
@@ -119,7 +119,7 @@ def test_sandbox_output_has_no_secret(tmp_path: Path) -> None:
 
 
 def _wait_for_token(state_dir: Path, url: str) -> str:
-    for _ in range(300):
+    for _attempt in range(300):
         try:
             if httpx.get(f"{url}/_sandbox/public/health", timeout=1).status_code == 200:
                 return (state_dir / "token").read_text().strip()
@@ -132,13 +132,13 @@ def _wait_for_token(state_dir: Path, url: str) -> str:
 def _drive(http: httpx.Client, url: str, token: str) -> None:
     http.post("/apps", json={"name": "served"}).raise_for_status()
     addon = http.post("/apps/served/addons", json={"plan": {"name": "heroku-postgresql:standard-0"}}).json()
-    for _ in range(100):
+    for _attempt in range(100):
         if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
             break
         time.sleep(0.05)
     http.get("/apps/served/config-vars").raise_for_status()
     http.post(f"/client/v11/databases/{addon['id']}/backups").raise_for_status()
-    for _ in range(100):
+    for _attempt in range(100):
         transfers = http.get("/client/v11/apps/served/transfers").json()
         if transfers and transfers[0].get("finished_at"):
             break

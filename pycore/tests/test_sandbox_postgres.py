@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ import httpx
 import pytest
 
 from herokupg.sandbox.pgengine import PostgresEngine, available
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
 
 pytestmark = [
     pytest.mark.postgres,
@@ -35,24 +33,10 @@ TABLE = "CREATE TABLE items (id int PRIMARY KEY, note text NOT NULL);"
 CHECKSUM = "SELECT count(*) || ' ' || md5(string_agg(id::text || ':' || note, ',' ORDER BY id)) FROM items"
 
 
-def postgres_processes(path: Path) -> list[str]:
-    done = subprocess.run(["pgrep", "-a", "-f", str(path)], capture_output=True, text=True, check=False)
-    return [line for line in done.stdout.splitlines() if "pgrep" not in line]
-
-
 @pytest.fixture
 def sb() -> Iterator[RunningSandbox]:
-    # Not pytest's tmp_path (0700 under /tmp/pytest-of-root): the servers run as `postgres`.
-    state_dir = Path(tempfile.mkdtemp(prefix="herokupg-sbx-pg-", dir="/var/tmp"))
-    state_dir.chmod(0o755)
-    try:
-        with ThreadedSandbox(state_dir / "sandbox", engine="postgres") as running:
-            yield running
-        assert postgres_processes(state_dir) == []
-    finally:
-        if postgres_processes(state_dir):  # a failed test: stop what is left before removing it
-            PostgresEngine(state_dir / "sandbox").stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
+    with postgres_sandbox() as running:
+        yield running
 
 
 @pytest.fixture

@@ -21,9 +21,7 @@ No timing is asserted.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -32,8 +30,8 @@ from pathlib import Path
 
 import pytest
 from harness import Ansible, seed_app, seed_database
-from herokupg.sandbox.pgengine import PostgresEngine, available
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from herokupg.sandbox.pgengine import available
+from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
 
 pytestmark = [
     pytest.mark.postgres,
@@ -64,24 +62,11 @@ PLAYBOOK = """\
 """
 
 
-def postgres_processes(path: Path) -> list[str]:
-    done = subprocess.run(["pgrep", "-a", "-f", str(path)], capture_output=True, text=True, check=False)
-    return [line for line in done.stdout.splitlines() if "pgrep" not in line]
-
-
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
-    """A postgres-engine sandbox (overrides conftest's): state under /var/tmp, where `postgres` can enter."""
-    state_dir = Path(tempfile.mkdtemp(prefix="herokupg-fo-writes-", dir="/var/tmp"))
-    state_dir.chmod(0o755)
-    try:
-        with ThreadedSandbox(state_dir / "sandbox", engine="postgres") as running:
-            yield running
-        assert postgres_processes(state_dir) == []
-    finally:
-        if postgres_processes(state_dir):  # a failed test: stop what is left before removing it
-            PostgresEngine(state_dir / "sandbox").stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
+    """A postgres-engine sandbox (overrides conftest's memory one)."""
+    with postgres_sandbox("herokupg-fo-writes-") as running:
+        yield running
 
 
 def psql(url: str, sql: str) -> subprocess.CompletedProcess[str]:

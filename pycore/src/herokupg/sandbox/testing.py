@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,3 +81,31 @@ class ThreadedSandbox:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+def postgres_processes(path: Path) -> list[str]:
+    """Processes whose command line mentions ``path`` (the servers of clusters under it)."""
+    done = subprocess.run(["pgrep", "-a", "-f", str(path)], capture_output=True, text=True, check=False)
+    return [line for line in done.stdout.splitlines() if "pgrep" not in line]
+
+
+@contextlib.contextmanager
+def postgres_sandbox(prefix: str = "herokupg-sbx-pg-") -> Iterator[RunningSandbox]:
+    """A postgres-engine sandbox in a fresh state dir, removed afterwards with every server stopped.
+
+    The dir is under /var/tmp with mode 0755, not pytest's tmp_path (0700 under /tmp/pytest-of-root):
+    as root the servers run as the `postgres` user, which must be able to enter it.
+    """
+    from herokupg.sandbox.pgengine import PostgresEngine
+
+    state_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+    state_dir.chmod(0o755)
+    try:
+        with ThreadedSandbox(state_dir / "sandbox", engine="postgres") as running:
+            yield running
+        leftover = postgres_processes(state_dir)
+        assert leftover == [], f"servers left running after stop: {leftover}"
+    finally:
+        if postgres_processes(state_dir):  # a failure: stop what is left before removing it
+            PostgresEngine(state_dir / "sandbox").stop()
+        shutil.rmtree(state_dir, ignore_errors=True)

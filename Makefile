@@ -89,7 +89,7 @@ DOCS_DIR ?= $(CACHE)/docs
 DIST ?= dist
 DOCS_COLLECTIONS := $(abspath $(CACHE))/collections
 
-.PHONY: tools-venv docs package
+.PHONY: tools-venv docs package rate-limit-200
 
 tools-venv: $(TOOLS_VENV)/.installed
 
@@ -153,3 +153,8 @@ bench: venv collections heroku-cli
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
 	$(PY) pycore/bench/slowlog_bench.py $(if $(filter 1,$(BENCH_FULL)),,--mb 5)
+
+# The rate-limit run at the issue's scale: 200 apps, 10 forks, a bucket the run must exceed (about 8 min;
+# `make test` runs the same test with 20 apps).
+rate-limit-200: venv collections
+	HEROKUPG_RATE_LIMIT_APPS=200 HEROKUPG_RATE_LIMIT_REFILL=300 $(PYTEST) -s tests/integration/test_rate_limit.py

@@ -1,5 +1,5 @@
 """Rate limit at scale: one ``ansible-playbook -f 10`` run converging a backup schedule and a
-follower on every one of many apps (200 by default; ``HEROKUPG_RATE_LIMIT_APPS`` overrides), with
+follower on every one of many apps (20 in `make test`; `make rate-limit-200` runs the issue's 200), with
 the sandbox's token bucket set so the run needs more requests than the bucket holds.
 
 Asserts that no task failed (the client paces on ``RateLimit-Remaining`` and retries 429s) and

@@ -161,6 +161,7 @@ class HerokuCli:
             "NO_COLOR": "1",
             "FORCE_COLOR": "0",
             "DISABLE_TELEMETRY": "true",  # no Herokulytics / OpenTelemetry / Sentry posts
+            "HEROKU_DISABLE_AUTOUPDATE": "1",  # no detached `heroku update` outliving the test
             "HEROKU_API_KEY": self.sandbox.token,
             "HEROKU_API_URL": url,
             "HEROKU_HOST": url,

@@ -172,6 +172,7 @@ def _env(args: argparse.Namespace) -> int:
         "HEROKU_DATA_HOST": control.HOST,
         "HEROKU_PARTICLEBOARD_URL": url,
         "DISABLE_TELEMETRY": "true",  # the Heroku CLI would otherwise post analytics to heroku.com
+        "HEROKU_DISABLE_AUTOUPDATE": "1",  # and spawn a background `heroku update` that outlives it
     }
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")

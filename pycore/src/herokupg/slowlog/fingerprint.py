@@ -18,9 +18,12 @@ import hashlib
 import re
 from functools import lru_cache
 
+CACHE_ENTRIES = 4096  # per cache (raw statements; statements after constant removal)
+CACHE_MAX_CHARS = 2048  # longer statements are not cached: at most a few tens of MB in all
+
 _LEXEMES = re.compile(
     r"""
-      (?=[-'"$/0-9.eEbBxXnNuU])                                # cheap first-character filter
+      (?=[-'"$/0-9.]|[eEbBxXnN]'|[uU]&')                       # cheap first-characters filter
       (?:
       (?P<qid>"(?:[^"]|"")*")                                  # quoted identifier: kept as is
     | (?P<str>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*'?      # E'' string (backslash escapes)
@@ -77,11 +80,30 @@ def _values_rows(match: re.Match[str]) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)
+def _lex(sql: str) -> str:
+    """``sql`` with constants replaced by ``?``, comments by a space, quoted identifiers kept."""
+    if '"' in sql or "--" in sql or "/*" in sql:
+        return _LEXEMES.sub(_lexeme, sql)
+    return _LEXEMES.sub("?", sql)  # every match is a constant: a plain replacement is exact
+
+
+def _normalize(sql: str) -> str:
+    text = _lex(sql)
+    if len(text) > CACHE_MAX_CHARS:
+        return _shape(text)
+    return _cached_shape(text)
+
+
 def normalize(sql: str) -> str:
     """The grouping text of ``sql`` (see the module docstring)."""
-    text = _LEXEMES.sub(_lexeme, sql)
-    text = _fold(text)
+    if len(sql) > CACHE_MAX_CHARS:
+        return _normalize(sql)
+    return _cached_normalize(sql)
+
+
+def _shape(lexed: str) -> str:
+    """The rest of :func:`normalize` after :func:`_lex` (a function of the lexed text alone)."""
+    text = _fold(lexed)
     text = _SPACE.sub(" ", text).strip()
     text = _NEG.sub(r"\1 ?", text)
     text = _OP.sub(r" \1 ", text)
@@ -102,6 +124,14 @@ def fingerprint(normalized: str) -> str:
     return hashlib.blake2b(normalized.encode(), digest_size=8).hexdigest()
 
 
+def grouping(sql: str) -> tuple[str, str]:
+    """``(normalize(sql), fingerprint(normalize(sql)))``, cached for short texts (the hot path)."""
+    normalized = normalize(sql)
+    if len(normalized) > CACHE_MAX_CHARS:
+        return normalized, fingerprint(normalized)
+    return normalized, _cached_fingerprint(normalized)
+
+
 def _mask_lexeme(match: re.Match[str]) -> str:
     kind = match.lastgroup
     if kind in ("qid", "param"):
@@ -114,3 +144,12 @@ def _mask_lexeme(match: re.Match[str]) -> str:
 def mask(sql: str) -> str:
     """``sql`` with its constants replaced by ``?`` and comments removed; layout otherwise kept."""
     return _LEXEMES.sub(_mask_lexeme, sql).strip()
+
+
+# Hot-path caches, bounded in entries and in the length of the texts they keep (longer statements
+# are normalized without caching). Many statements repeat verbatim (`$n` parameters), and far more
+# differ only in their constants: after _lex they are few distinct texts, so the second cache
+# spares most of the regex passes of _shape.
+_cached_normalize = lru_cache(maxsize=CACHE_ENTRIES)(_normalize)
+_cached_shape = lru_cache(maxsize=CACHE_ENTRIES)(_shape)
+_cached_fingerprint = lru_cache(maxsize=CACHE_ENTRIES)(fingerprint)

@@ -32,6 +32,10 @@ MAX_PENDING_STATEMENTS = 10_000  # `statement:` lines waiting for their `duratio
 _LINE = re.compile(r"(\S+) ([\w-]+)\[([^\]\s]+)\]: ?(.*)", re.S)
 # [ATTACHMENT] [N-k] <body>; the attachment is missing in some old drains
 _SEQ = re.compile(r"(?:\[([A-Za-z0-9_]+)\] )?\[(\d+)-(\d+)\] ?(.*)", re.S)
+# both in one pass (the hot path). _LINE's groups cannot backtrack into other splits (each stops at
+# the one character that must follow it), so this matches exactly when _LINE matches and _SEQ
+# matches its rest, with the same groups; when it fails, the two are run apart to classify the line.
+_LINE_SEQ = re.compile(_LINE.pattern.removesuffix("(.*)") + _SEQ.pattern, re.S)
 _LEVELS = (
     "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]|DEBUG|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION"
 )
@@ -149,22 +153,25 @@ class MessageAssembler:
         if "\x1b" in line:
             line = _ANSI.sub("", line)
         line = line.rstrip("\r\n")
-        m = _LINE.match(line)
-        if m is None:
-            if line.strip():
-                stats.malformed_lines += 1
+        full = _LINE_SEQ.match(line)
+        if full is not None:
+            ts, _source, proc, att, n_text, k_text, body = full.groups()
+            if proc != "postgres" and not proc.startswith("postgres."):  # is_postgres_proc, inlined
+                stats.ignored_lines += 1
+                return _NONE
+        else:
+            m = _LINE.match(line)
+            if m is None:
+                if line.strip():
+                    stats.malformed_lines += 1
+                else:
+                    stats.ignored_lines += 1
+                return _NONE
+            if is_postgres_proc(m.group(3)):
+                stats.malformed_lines += 1  # _SEQ does not match its rest
             else:
                 stats.ignored_lines += 1
             return _NONE
-        ts, _source, proc, rest = m.groups()
-        if not is_postgres_proc(proc):
-            stats.ignored_lines += 1
-            return _NONE
-        s = _SEQ.match(rest)
-        if s is None:
-            stats.malformed_lines += 1
-            return _NONE
-        att, n_text, k_text, body = s.groups()
         if self.attachments is not None and att is not None and att not in self.attachments:
             stats.ignored_lines += 1
             return _NONE

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from herokupg.slowlog.fingerprint import fingerprint, mask, normalize
+from herokupg.slowlog.fingerprint import grouping, mask
 from herokupg.slowlog.parse import LogMessage, MessageAssembler, ParseStats, SlowQuery, SlowQueryExtractor
 
 EXACT_CAP = 1000
@@ -177,8 +177,7 @@ class SlowQueryReport:
         if query.duration_ms < self.threshold_ms:
             self.below_threshold += 1
             return
-        normalized = normalize(query.sql)
-        key = fingerprint(normalized)
+        normalized, key = grouping(query.sql)
         group = self.groups.get(key)
         if group is None:
             if len(self.groups) >= self.max_fingerprints:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from herokupg.api import HerokuAPI
+from herokupg.client import HerokuClient
 from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 
 
@@ -22,3 +24,10 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     """One sandbox for a whole test module (reset it yourself if a test needs a clean slate)."""
     with ThreadedSandbox(tmp_path_factory.mktemp("sandbox")) as running:
         yield running
+
+
+@pytest.fixture
+def api(sandbox: RunningSandbox) -> Iterator[HerokuAPI]:
+    """The typed API over a client pointed at the per-test sandbox."""
+    with HerokuClient(api_key=sandbox.token, api_url=sandbox.url) as client:
+        yield HerokuAPI(client)

@@ -3,11 +3,11 @@ unchanged, lag is waited for, timeouts carry the last status, lost connections n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from replication_helpers import FAST, STANDARD, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
@@ -23,18 +23,6 @@ from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.followers import ensure_follower
 from herokupg.sandbox.testing import RunningSandbox
 
-STANDARD = "heroku-postgresql:standard-0"
-FAST = WaitOptions(timeout=30, poll_interval=0.05, first_interval=0.01)
-
-
-def seed(sandbox: RunningSandbox, app: str = "shop", plan: str = STANDARD) -> dict[str, Any]:
-    with sandbox.http() as http:
-        http.post("/apps", json={"name": app}).raise_for_status()
-        response = http.post(f"/apps/{app}/addons", json={"plan": {"name": plan}})
-        response.raise_for_status()
-        addon: dict[str, Any] = response.json()
-        return addon
-
 
 def pg_addons(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
     state = sandbox.admin("GET", "state")
@@ -47,12 +35,6 @@ def followers_of(sandbox: RunningSandbox, leader_id: str) -> dict[str, dict[str,
     return {
         names[a["id"]]: a for a in state["addons"].values() if a["db"] and a["db"]["leader_id"] == leader_id
     }
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[HerokuAPI]:
-    with HerokuClient(api_key=sandbox.token, api_url=sandbox.url) as client:
-        yield HerokuAPI(client)
 
 
 def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from replication_helpers import FAST, STANDARD, seed
 
 from herokupg.api import HerokuAPI
-from herokupg.client import HerokuClient
 from herokupg.errors import ConflictError, OperationTimeoutError, ValidationError
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.forks import ensure_fork
 from herokupg.sandbox.testing import RunningSandbox
-
-STANDARD = "heroku-postgresql:standard-0"
-FAST = WaitOptions(timeout=30, poll_interval=0.05, first_interval=0.01)
-
-
-def seed(sandbox: RunningSandbox, app: str = "shop", plan: str = STANDARD) -> dict[str, Any]:
-    with sandbox.http() as http:
-        http.post("/apps", json={"name": app}).raise_for_status()
-        response = http.post(f"/apps/{app}/addons", json={"plan": {"name": plan}})
-        response.raise_for_status()
-        addon: dict[str, Any] = response.json()
-        return addon
 
 
 def by_attachment(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
@@ -35,12 +22,6 @@ def by_attachment(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
 def rows(sandbox: RunningSandbox, addon_id: str) -> list[Any]:
     data: dict[str, Any] = sandbox.admin("GET", f"databases/{addon_id}/data")
     return list(data["tables"].get("t", []))
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[HerokuAPI]:
-    with HerokuClient(api_key=sandbox.token, api_url=sandbox.url) as client:
-        yield HerokuAPI(client)
 
 
 def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:

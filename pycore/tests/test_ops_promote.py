@@ -3,20 +3,17 @@ primary, never leaves the app without a DATABASE, and is unchanged when already 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from replication_helpers import FAST, STANDARD
 
 from herokupg.api import HerokuAPI
-from herokupg.client import HerokuClient
 from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.promote import promote
 from herokupg.sandbox.testing import RunningSandbox
 
-STANDARD = "heroku-postgresql:standard-0"
-FAST = WaitOptions(timeout=30, poll_interval=0.05, first_interval=0.01)
 SHORT = WaitOptions(timeout=0.3, poll_interval=0.05, first_interval=0.01)
 
 
@@ -43,12 +40,6 @@ def attachments(sandbox: RunningSandbox) -> dict[str, str]:
 def leader_of(sandbox: RunningSandbox, addon_id: str) -> str | None:
     db = sandbox.admin("GET", "state")["addons"][addon_id]["db"]
     return db["leader_id"] if db else None
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[HerokuAPI]:
-    with HerokuClient(api_key=sandbox.token, api_url=sandbox.url) as client:
-        yield HerokuAPI(client)
 
 
 def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox, ansible_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
@@ -193,19 +193,7 @@ class Runner:
         }
 
     def ansible_env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-            ANSIBLE_LOCAL_TEMP=str(self.home / "tmp"),
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            HEROKU_API_URL=self.sb.url,
-            HEROKU_API_KEY=self.sb.token,
-            HOME=str(self.home),
-        )
+        env = ansible_env(self.sb, self.home, collections_path())
         env.update(extra)
         return env
 

@@ -8,7 +8,6 @@ through an independent info module. The tests here run it, then check the sandbo
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg.sandbox.testing import RunningSandbox, ansible_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
@@ -47,20 +46,7 @@ class Ansible:
     workdir: Path
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-            ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            HEROKU_API_URL=self.sandbox.url,
-            HEROKU_API_KEY=self.sandbox.token,
-            HOME=str(self.workdir),
-        )
-        return env
+        return ansible_env(self.sandbox, self.workdir, collections_path())
 
     def playbook(self, path: Path | str, *args: str, extra_vars: dict[str, Any] | None = None) -> PlaybookRun:
         playbook = TARGETS / path if not Path(path).is_absolute() else Path(path)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -109,3 +111,22 @@ def postgres_sandbox(prefix: str = "herokupg-sbx-pg-") -> Iterator[RunningSandbo
         if postgres_processes(state_dir):  # a failure: stop what is left before removing it
             PostgresEngine(state_dir / "sandbox").stop()
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def ansible_env(running: RunningSandbox, home: Path, collections: Path) -> dict[str, str]:
+    """Environment for ansible/ansible-playbook runs against ``running``: this Python, the given
+    collections dir, a private HOME, quiet output, and no HEROKU_/ANSIBLE_ setting inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(collections),
+        ANSIBLE_LOCALHOST_WARNING="False",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        HEROKU_API_URL=running.url,
+        HEROKU_API_KEY=running.token,
+        HOME=str(home),
+    )
+    return env

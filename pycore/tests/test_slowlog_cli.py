@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from herokupg.slowlog.files import iter_file_blocks, iter_file_lines
 from herokupg.slowlog.source import iter_sse_log_lines
 from herokupg.slowlog.workload import heroku_lines, statements
 
@@ -94,3 +95,13 @@ def test_sse_events_carry_batched_lines() -> None:
         "line one", "line two", "line three", "line four", "line five", "line six",
     ]
     assert list(iter_sse_log_lines(iter(["data: a\n", "data:\n", "data: b\n", "\n"]))) == ["a", "b"]
+
+
+def test_file_blocks_keep_every_line_across_block_bounds(tmp_path: Path) -> None:
+    log = tmp_path / "crlf.log"
+    log.write_bytes(LOG.replace("\n", "\r\n").encode() + b"no newline at the end \xff")
+    blocks = list(iter_file_blocks(log, block=100))
+    assert len(blocks) > 2  # small blocks: the lines still come out whole and in order
+    lines = [line for block in blocks for line in block]
+    assert lines == list(iter_file_lines(log))
+    assert "".join(lines) == LOG.replace("\n", "\r\n") + "no newline at the end \ufffd"

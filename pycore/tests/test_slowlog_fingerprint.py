@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from herokupg.slowlog.fingerprint import fingerprint, mask, normalize
+from herokupg.slowlog.fingerprint import (
+    _LEXEMES,
+    _NEEDS_LEXER,
+    _NUMBERS,
+    _lex,
+    _lexeme,
+    fingerprint,
+    mask,
+    normalize,
+)
+from herokupg.slowlog.workload import statements
 
 SAME = [
     ["SELECT * FROM users WHERE id = 42", "select *\n  from users\n where id=7;",
@@ -61,3 +71,21 @@ def test_mask_keeps_layout_but_hides_constants() -> None:
     sql = "SELECT *\n  FROM users -- secret 123\n WHERE email = 'bob@example.com' AND id = 42 AND x = $1"
     assert mask(sql) == "SELECT *\n  FROM users \n WHERE email = ? AND id = ? AND x = $1"
     assert "bob" not in mask(sql) and "secret" not in mask(sql)
+
+
+NUMBERS_ONLY = [
+    "SELECT * FROM t1 WHERE a = $1 AND b = 2.5 AND c IN (1, 2, 3)",
+    "SELECT x.col_2, 1e-9, .5, 3., 10e+3 FROM x WHERE x.id > -7",
+    "SELECT a1b2 FROM c3 WHERE d4 = 5 AND e = ARRAY[6,7]::int[] LIMIT 8 OFFSET 9",
+    "UPDATE t SET n = n + 1, f = 2.0 / 3 WHERE id = $12",
+    "SELECT $1::int, $2 + 1 FROM generate_series(1, 10) g",
+]
+
+
+@pytest.mark.parametrize("sql", NUMBERS_ONLY + [s.sql for s in statements(300)])
+def test_fast_lexer_path_replaces_exactly_what_the_full_lexer_does(sql: str) -> None:
+    # Text without quotes, comments or dollar quoting takes the numbers-only pattern: same result.
+    full = _LEXEMES.sub(_lexeme, sql)
+    assert _lex(sql) == full
+    if _NEEDS_LEXER.search(sql) is None:
+        assert _NUMBERS.sub("?", sql) == full

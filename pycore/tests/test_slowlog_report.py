@@ -34,7 +34,7 @@ def test_histogram_past_the_cap_stays_within_its_error_bound() -> None:
     d = Durations(cap=1000)
     for v in values:
         d.add(v)
-    assert not d.exact and d.values is None and len(d.buckets) < 1000
+    assert not d.exact and len(d.values) <= 1000 and len(d.buckets) < 1000
     ordered = sorted(values)
     for p in (50, 95, 99):
         truth = ordered[max(1, math.ceil(len(ordered) * p / 100)) - 1]  # nearest rank

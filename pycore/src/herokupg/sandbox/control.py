@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5599
@@ -78,6 +77,8 @@ def base_url(port: int) -> str:
 
 
 def healthy(port: int, timeout: float = 1.0) -> bool:
+    import httpx  # here: every `herokupg` command builds the sandbox parser, which imports this module
+
     try:
         response = httpx.get(f"{base_url(port)}/_sandbox/public/health", timeout=timeout)
     except httpx.HTTPError:

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.file:
             analyzer = Analyzer(args.threshold, [args.database] if args.database else None)
-            from herokupg.slowlog.source import iter_file_lines
+            from herokupg.slowlog.files import iter_file_lines
 
             analyzer.feed_all(iter_file_lines(args.file))
             print(_output(analyzer, args, None))

@@ -22,20 +22,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_OPEN = 10_000  # open multi-line messages (one per Postgres process) before the oldest is flushed
 MAX_MESSAGE_CHARS = 1 << 20  # longer messages are truncated (and counted)
 MAX_PENDING_STATEMENTS = 10_000  # `statement:` lines waiting for their `duration:` line
 
 # <ts> <source>[<proc>]: <message>   (the `heroku logs` line; ANSI colours removed beforehand)
-_LINE = re.compile(r"(\S+) ([\w-]+)\[([^\]\s]+)\]: ?(.*)", re.S)
+_LINE = re.compile(r"(\S+) [\w-]+\[([^\]\s]+)\]: ?(.*)", re.S)
 # [ATTACHMENT] [N-k] <body>; the attachment is missing in some old drains
 _SEQ = re.compile(r"(?:\[([A-Za-z0-9_]+)\] )?\[(\d+)-(\d+)\] ?(.*)", re.S)
-# both in one pass (the hot path). _LINE's groups cannot backtrack into other splits (each stops at
-# the one character that must follow it), so this matches exactly when _LINE matches and _SEQ
-# matches its rest, with the same groups; when it fails, the two are run apart to classify the line.
-_LINE_SEQ = re.compile(_LINE.pattern.removesuffix("(.*)") + _SEQ.pattern, re.S)
+# The hot path, in one pass: _LINE with a Postgres proc (is_postgres_proc), then _SEQ. _LINE's groups
+# cannot backtrack into other splits (each stops at the one character that must follow it), so this
+# matches exactly when _LINE matches with such a proc and _SEQ matches its rest, with the same
+# groups; when it fails, the two are run apart to classify the line (other source or malformed).
+_POSTGRES_PROC = r"(postgres(?:\.[^\]\s]*)?)"
+_LINE_SEQ = re.compile(
+    _LINE.pattern.removesuffix("(.*)").replace(r"([^\]\s]+)", _POSTGRES_PROC) + _SEQ.pattern, re.S
+)
 _LEVELS = (
     "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]|DEBUG|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION"
 )
@@ -59,10 +64,11 @@ _STATEMENT = re.compile(r"(statement|execute|parse|bind)([^:\n]*): ?(.*)", re.S)
 
 @dataclass
 class ParseStats:
-    """What the parser saw. Every input line lands in exactly one of the first four counters."""
+    """What the parser saw. Every input line is ignored, malformed, or one of the ``postgres_lines``
+    (lines of app[postgres.*] parsed as part of a message): that count is the rest, not a counter
+    of its own, so the per-line loop keeps one counter fewer."""
 
     lines: int = 0  # every line read, blank ones included
-    postgres_lines: int = 0  # lines of app[postgres.*] parsed as part of a message
     ignored_lines: int = 0  # other sources: router, dynos, heroku-postgres metrics, blank lines
     malformed_lines: int = 0  # unparseable, or continuation lines whose message start was lost
     messages: int = 0  # reassembled Postgres messages
@@ -71,12 +77,15 @@ class ParseStats:
     unmatched_durations: int = 0  # `duration:` lines whose statement was never seen
     plans: int = 0  # auto_explain plans (not counted as statements: their query also logs a duration)
 
+    @property
+    def postgres_lines(self) -> int:
+        return self.lines - self.ignored_lines - self.malformed_lines
+
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {"lines": self.lines, "postgres_lines": self.postgres_lines, **self.__dict__}
 
 
-@dataclass(frozen=True, slots=True)
-class LogMessage:
+class LogMessage(NamedTuple):
     """One Postgres log message, its ``[N-k]`` lines joined with newlines."""
 
     ts: str
@@ -86,11 +95,31 @@ class LogMessage:
     level: str
     text: str
     sql_error_code: str | None = None
-    prefix: dict[str, str] = field(default_factory=dict)
+    prefix_text: str = ""  # the raw key="value" prefix: parsed on demand (the hot path skips it)
+
+    @property
+    def prefix(self) -> dict[str, str]:
+        """The key="value" prefix fields (``database``, ``user``, ``pid``, ...)."""
+        return dict(_PAIR.findall(self.prefix_text)) if self.prefix_text else {}
+
+    def prefix_value(self, key: str) -> str | None:
+        return prefix_value(self.prefix_text, key)
 
 
-@dataclass(frozen=True, slots=True)
-class SlowQuery:
+def prefix_value(prefix_text: str, key: str) -> str | None:
+    """One field of a key="value" prefix, found without parsing the others."""
+    needle = f'{key}="'
+    start = prefix_text.find(needle)
+    while start > 0 and prefix_text[start - 1] != " ":  # `user="` inside `other_user="`
+        start = prefix_text.find(needle, start + 1)
+    if start < 0:
+        return None
+    start += len(needle)
+    end = prefix_text.find('"', start)
+    return prefix_text[start:end] if end >= 0 else None
+
+
+class SlowQuery(NamedTuple):
     """A ``duration:`` entry with its statement."""
 
     ts: str
@@ -100,29 +129,34 @@ class SlowQuery:
     kind: str  # statement | execute | parse | bind
     sql: str
     name: str | None = None  # prepared statement / portal name of execute, parse and bind
-    database: str | None = None  # from the key="value" prefix, when Heroku sends it
-    user: str | None = None
+    prefix_text: str = ""  # the message's raw key="value" prefix
+
+    @property
+    def database(self) -> str | None:
+        """From the key="value" prefix, when Heroku sends it (read on demand: reports don't)."""
+        return prefix_value(self.prefix_text, "database")
+
+    @property
+    def user(self) -> str | None:
+        return prefix_value(self.prefix_text, "user")
 
 
 class _Open:
-    """A message whose lines are still arriving."""
+    """A message whose lines are still arriving (continuation lines may come before the first)."""
 
-    __slots__ = (
-        "att", "body", "chars", "code", "level", "n", "parts", "prefix", "proc", "sorted", "touched", "ts"
-    )
+    __slots__ = ("att", "body", "chars", "code", "level", "n", "parts", "prefix", "proc", "touched", "ts")
 
-    def __init__(self, ts: str, proc: str, att: str | None, n: int, touched: int) -> None:
+    def __init__(self, ts: str, proc: str, att: str | None, n: str, touched: int) -> None:
         self.ts, self.proc, self.att, self.n, self.touched = ts, proc, att, n, touched
         self.level: str | None = None  # None until the [N-1] line is seen
         self.code: str | None = None
-        self.prefix = ""
-        self.body = ""
-        self.parts: list[tuple[int, str]] = []
+        self.prefix = self.body = ""
+        self.parts: list[tuple[int, str]] | None = None  # the [N-k>1] lines: most messages have none
         self.chars = 0
-        self.sorted = True
 
 
-_NONE: tuple[LogMessage, ...] = ()
+def _position(part: tuple[int, str]) -> int:
+    return part[0]
 
 
 def is_postgres_proc(proc: str) -> bool:
@@ -146,109 +180,129 @@ class MessageAssembler:
         )
         self._open: dict[tuple[str, str | None], _Open] = {}
 
-    def feed(self, line: str) -> Iterable[LogMessage]:
+    def feed(self, line: str) -> list[LogMessage]:
         """Take one line; return the messages it completed (usually none)."""
-        stats = self.stats
-        stats.lines += 1
-        if "\x1b" in line:
-            line = _ANSI.sub("", line)
-        line = line.rstrip("\r\n")
-        full = _LINE_SEQ.match(line)
-        if full is not None:
-            ts, _source, proc, att, n_text, k_text, body = full.groups()
-            if proc != "postgres" and not proc.startswith("postgres."):  # is_postgres_proc, inlined
-                stats.ignored_lines += 1
-                return _NONE
-        else:
-            m = _LINE.match(line)
-            if m is None:
-                if line.strip():
-                    stats.malformed_lines += 1
-                else:
-                    stats.ignored_lines += 1
-                return _NONE
-            if is_postgres_proc(m.group(3)):
-                stats.malformed_lines += 1  # _SEQ does not match its rest
-            else:
-                stats.ignored_lines += 1
-            return _NONE
-        if self.attachments is not None and att is not None and att not in self.attachments:
-            stats.ignored_lines += 1
-            return _NONE
-        n, k = int(n_text), int(k_text)
-        key = (proc, att)
-        current = self._open.get(key)
-        done: list[LogMessage] | tuple[LogMessage, ...] = _NONE
-        if current is None or current.n != n:
-            if current is not None:
-                if n < current.n and k > 1:
-                    stats.malformed_lines += 1  # a late line of a message already flushed
-                    return _NONE
-                done = self._flush(key)
-            current = _Open(ts, proc, att, n, stats.lines)
-            self._open[key] = current
-            if len(self._open) > MAX_OPEN:
-                done = [*done, *self._flush(next(iter(self._open)))]
-        current.touched = stats.lines
-        stats.postgres_lines += 1
-        if k == 1:
-            if current.level is not None:
-                stats.malformed_lines += 1  # a second first line for the same N
-                stats.postgres_lines -= 1
-                return done
-            h = _HEAD.match(body)
-            if h is not None:
-                current.code, current.prefix, current.level, current.body = h.groups()
-            else:
-                loose = _HEAD_LOOSE.match(body)
-                if loose is None:
-                    stats.malformed_lines += 1
-                    stats.postgres_lines -= 1
-                    del self._open[key]
-                    return done
-                head, current.level, current.body = loose.groups()
-                code = _CODE.search(head)
-                current.code = code.group(1) if code else None
-                current.prefix = head
-            current.ts = ts
-            current.chars += len(current.body)
-            return done
-        if current.chars + len(body) > MAX_MESSAGE_CHARS:
-            if current.chars <= MAX_MESSAGE_CHARS:
-                stats.truncated_messages += 1
-                current.chars = MAX_MESSAGE_CHARS + 1
-            return done
-        if current.parts and current.parts[-1][0] > k:
-            current.sorted = False
-        current.parts.append((k, body))
-        current.chars += len(body) + 1
-        return done
+        return list(self.messages((line,)))
 
-    def _flush(self, key: tuple[str, str | None]) -> tuple[LogMessage, ...]:
+    def messages(self, lines: Iterable[str]) -> Iterator[LogMessage]:
+        """Take ``lines``; yield the messages they complete. Messages still open at the end stay open
+        (more lines may follow): :meth:`flush` completes them. This loop runs for every line, so it is
+        written for speed: locals instead of attribute lookups, the line count kept in a local and
+        stored back before each yield, ``N`` compared as text."""
+        stats = self.stats
+        opened = self._open
+        wanted = self.attachments
+        match = _LINE_SEQ.match
+        head = _HEAD.match
+        count = before = stats.lines
+        try:
+            for count, line in enumerate(lines, before + 1):
+                if "\x1b" in line:
+                    line = _ANSI.sub("", line)
+                full = match(line.rstrip("\r\n"))
+                if full is None:
+                    self._reject(line)
+                    continue
+                ts, proc, att, n, k, body = full.groups()
+                if wanted is not None and att is not None and att not in wanted:
+                    stats.ignored_lines += 1
+                    continue
+                key = (proc, att)
+                current = opened.get(key)
+                if current is None or current.n != n:
+                    if current is not None:
+                        if k != "1" and int(n) < int(current.n):
+                            stats.malformed_lines += 1  # a late line of a message already flushed
+                            continue
+                        stats.lines = count
+                        done = self._flush(key)
+                        if done is not None:
+                            yield done
+                    current = opened[key] = _Open(ts, proc, att, n, count)
+                    if len(opened) > MAX_OPEN:
+                        stats.lines = count
+                        done = self._flush(next(iter(opened)))
+                        if done is not None:
+                            yield done
+                else:
+                    current.touched = count
+                if k == "1":
+                    if current.level is not None:
+                        stats.malformed_lines += 1  # a second first line for the same N
+                        continue
+                    h = head(body)
+                    if h is not None:
+                        current.code, current.prefix, current.level, current.body = h.groups()
+                    elif not self._start_loose(current, body):
+                        stats.malformed_lines += 1
+                        del opened[key]
+                        continue
+                    current.ts = ts
+                    current.chars += len(current.body)
+                    continue
+                if current.chars + len(body) > MAX_MESSAGE_CHARS:
+                    if current.chars <= MAX_MESSAGE_CHARS:
+                        stats.truncated_messages += 1
+                        current.chars = MAX_MESSAGE_CHARS + 1
+                    continue
+                if current.parts is None:
+                    current.parts = [(int(k), body)]
+                else:
+                    current.parts.append((int(k), body))
+                current.chars += len(body) + 1
+        finally:
+            stats.lines = count
+
+    def _reject(self, line: str) -> None:
+        """Count a line the combined pattern refused: other source, malformed or blank."""
+        stripped = line.rstrip("\r\n")
+        m = _LINE.match(stripped)
+        if m is None:
+            if stripped.strip():
+                self.stats.malformed_lines += 1
+            else:
+                self.stats.ignored_lines += 1
+        elif is_postgres_proc(m.group(2)):
+            self.stats.malformed_lines += 1  # _SEQ does not match its rest
+        else:
+            self.stats.ignored_lines += 1
+
+    @staticmethod
+    def _start_loose(current: _Open, body: str) -> bool:
+        """A first line _HEAD refused (a stray quote in a prefix value): the first `LEVEL:  ` wins."""
+        loose = _HEAD_LOOSE.match(body)
+        if loose is None:
+            return False
+        head, current.level, current.body = loose.groups()
+        code = _CODE.search(head)
+        current.code = code.group(1) if code else None
+        current.prefix = head
+        return True
+
+    def _flush(self, key: tuple[str, str | None]) -> LogMessage | None:
         item = self._open.pop(key)
+        parts = item.parts
         if item.level is None:  # continuation lines whose first line never came
-            self.stats.malformed_lines += len(item.parts)
-            self.stats.postgres_lines -= len(item.parts)
-            return _NONE
-        parts = item.parts if item.sorted else sorted(item.parts, key=lambda part: part[0])
-        text = item.body if not parts else "\n".join([item.body, *(p[1] for p in parts)])
-        prefix = dict(_PAIR.findall(item.prefix)) if item.prefix else {}
+            self.stats.malformed_lines += len(parts or ())
+            return None
+        if parts is None:
+            text = item.body
+        else:
+            parts.sort(key=_position)  # lines of one process arrive in order: a no-op pass, usually
+            text = "\n".join([item.body, *(p[1] for p in parts)])
         self.stats.messages += 1
-        return (LogMessage(item.ts, item.proc, item.att, item.n, item.level, text, item.code, prefix),)
+        return LogMessage(item.ts, item.proc, item.att, int(item.n), item.level, text, item.code, item.prefix)
 
     def flush(self) -> list[LogMessage]:
         """End of input: every open message is complete."""
-        out: list[LogMessage] = []
-        for key in list(self._open):
-            out.extend(self._flush(key))
-        return out
+        return self._flush_all(list(self._open))
 
     def flush_idle(self, touched_before: int) -> list[LogMessage]:
         """Complete the messages with no line since line number ``touched_before`` (live tails)."""
-        out: list[LogMessage] = []
-        for key in [key for key, item in self._open.items() if item.touched < touched_before]:
-            out.extend(self._flush(key))
-        return out
+        return self._flush_all([key for key, item in self._open.items() if item.touched < touched_before])
+
+    def _flush_all(self, keys: list[tuple[str, str | None]]) -> list[LogMessage]:
+        return [msg for msg in map(self._flush, keys) if msg is not None]
 
 
 class SlowQueryExtractor:
@@ -266,45 +320,42 @@ class SlowQueryExtractor:
     def extract(self, msg: LogMessage) -> SlowQuery | None:
         if msg.level != "LOG":
             return None
-        text = msg.text
-        key = (msg.proc, msg.attachment)
-        if not text.startswith("duration: "):
-            s = _STATEMENT.match(text)
-            if s is not None:
-                if len(self._pending) >= MAX_PENDING_STATEMENTS:
-                    self._pending.pop(next(iter(self._pending)))
-                kind, name, sql = s.groups()
-                self._pending[key] = (kind, sql, name.strip() or None)
-            return None
-        d = _DURATION.match(text)
+        d = _DURATION.match(msg.text)
         if d is None:
+            self._remember_statement(msg)
             return None
         duration, kind, name, sql = d.groups()
-        if kind == "plan":
-            self.stats.plans += 1
-            return None
         if kind is None:
-            pending = self._pending.pop(key, None)
+            pending = self._pending.pop((msg.proc, msg.attachment), None)
             if pending is None:
                 self.stats.unmatched_durations += 1
                 return None
             kind, sql, name = pending
+        elif kind == "plan":
+            self.stats.plans += 1
+            return None
         else:
-            name = name.strip() or None
+            name = (name.strip() or None) if name else None
         self.stats.slow_queries += 1
-        prefix = msg.prefix
         return SlowQuery(
-            msg.ts, msg.proc, msg.attachment, float(duration), kind, sql.strip(), name,
-            prefix.get("database"), prefix.get("user"),
+            msg.ts, msg.proc, msg.attachment, float(duration), kind, sql.strip(), name, msg.prefix_text
         )
+
+    def _remember_statement(self, msg: LogMessage) -> None:
+        """A ``statement:`` logged by log_statement: its duration comes in a later message."""
+        s = _STATEMENT.match(msg.text)
+        if s is not None:
+            if len(self._pending) >= MAX_PENDING_STATEMENTS:
+                self._pending.pop(next(iter(self._pending)))
+            kind, name, sql = s.groups()
+            self._pending[(msg.proc, msg.attachment)] = (kind, sql, name.strip() or None)
 
 
 def iter_messages(
     lines: Iterable[str], attachments: Collection[str] | None = None, stats: ParseStats | None = None
 ) -> Iterator[LogMessage]:
     assembler = MessageAssembler(attachments, stats)
-    for line in lines:
-        yield from assembler.feed(line)
+    yield from assembler.messages(lines)
     yield from assembler.flush()
 
 

@@ -52,56 +52,70 @@ def percentile_exact(ordered: list[float], p: float) -> float:
 
 
 class Durations:
-    """Exact values up to ``cap``, then a sparse log-scale histogram (see the module docstring)."""
+    """Exact values up to ``cap``, then a sparse log-scale histogram (see the module docstring).
 
-    __slots__ = ("buckets", "cap", "count", "max", "min", "values")
+    :meth:`add` only appends to ``values`` (the hot path); count, min, max and the histogram are
+    brought up to date a batch at a time: when ``values`` outgrows the cap, it is folded into the
+    buckets and emptied, so it never holds more than ``cap + 1`` durations.
+    """
+
+    __slots__ = ("buckets", "cap", "folded", "folded_max", "folded_min", "values")
 
     def __init__(self, cap: int = EXACT_CAP) -> None:
         self.cap = cap
-        self.values: list[float] | None = []
+        self.values: list[float] = []  # every duration while exact; afterwards those not yet folded
         self.buckets: dict[int, int] = {}
-        self.count = 0
-        self.min = math.inf
-        self.max = -math.inf
+        self.folded = 0  # durations counted in buckets
+        self.folded_min = math.inf
+        self.folded_max = -math.inf
 
     @property
     def exact(self) -> bool:
-        return self.values is not None
+        return not self.folded
 
-    @staticmethod
-    def _bucket(value: float) -> int:
-        return math.floor(math.log(max(value, _MIN_BUCKETED) / _MIN_BUCKETED) / _LOG_BASE)
+    @property
+    def count(self) -> int:
+        return self.folded + len(self.values)
+
+    @property
+    def min(self) -> float:
+        return min(self.folded_min, *self.values) if self.values else self.folded_min
+
+    @property
+    def max(self) -> float:
+        return max(self.folded_max, *self.values) if self.values else self.folded_max
 
     def add(self, value: float) -> None:
-        self.count += 1
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
-        if self.values is not None:
-            self.values.append(value)
-            if len(self.values) <= self.cap:
-                return
-            values, self.values = self.values, None
-            for v in values:
-                b = self._bucket(v)
-                self.buckets[b] = self.buckets.get(b, 0) + 1
-            return
-        b = self._bucket(value)
-        self.buckets[b] = self.buckets.get(b, 0) + 1
+        values = self.values
+        values.append(value)
+        if len(values) > self.cap:
+            self._fold()
+
+    def _fold(self) -> None:
+        values, self.values = self.values, []
+        self.folded += len(values)
+        self.folded_min = min(self.folded_min, *values)
+        self.folded_max = max(self.folded_max, *values)
+        buckets, floor, log, low, base = self.buckets, math.floor, math.log, _MIN_BUCKETED, _LOG_BASE
+        for b in [floor(log(max(v, low) / low) / base) for v in values]:
+            buckets[b] = buckets.get(b, 0) + 1
 
     def percentile(self, p: float) -> float:
-        if self.values is not None:
+        if not self.folded:
             return percentile_exact(sorted(self.values), p)
-        target = max(1, math.ceil(self.count * p / 100.0))
+        if self.values:
+            self._fold()  # changes no figure: the durations move from the buffer to the buckets
+        target = max(1, math.ceil(self.folded * p / 100.0))
         seen = 0
         for b in sorted(self.buckets):
             seen += self.buckets[b]
             if seen >= target:
                 middle = _MIN_BUCKETED * math.exp((b + 0.5) * _LOG_BASE)
-                return min(max(middle, self.min), self.max)
-        return self.max
+                return min(max(middle, self.folded_min), self.folded_max)
+        return self.folded_max
 
 
-@dataclass
+@dataclass(slots=True)
 class FingerprintStats:
     fingerprint: str
     query: str  # the normalized text
@@ -114,16 +128,20 @@ class FingerprintStats:
     kinds: set[str] = field(default_factory=set)
 
     def add(self, query: SlowQuery, when: datetime | None) -> None:
-        self.durations.add(query.duration_ms)
-        self.total_ms += query.duration_ms
+        ms = query.duration_ms
+        self.durations.add(ms)
+        self.total_ms += ms
         self.kinds.add(query.kind)
         if when is not None:
-            if self.first_seen is None or when < self.first_seen:
+            first, last = self.first_seen, self.last_seen
+            if first is None or last is None:
+                self.first_seen = self.last_seen = when
+            elif when < first:
                 self.first_seen = when
-            if self.last_seen is None or when > self.last_seen:
+            elif when > last:
                 self.last_seen = when
-        if query.duration_ms > self.example_ms:
-            self.example_ms = query.duration_ms
+        if ms > self.example_ms:
+            self.example_ms = ms
             self.example = query.sql[:MAX_EXAMPLE_CHARS]
 
     @property
@@ -275,19 +293,18 @@ class Analyzer:
         self._mark = 0
 
     def _take(self, messages: Iterable[LogMessage]) -> None:
+        extract, add = self.extractor.extract, self.report.add
         for msg in messages:
-            query = self.extractor.extract(msg)
+            query = extract(msg)
             if query is not None:
-                self.report.add(query)
+                add(query)
 
     def feed(self, line: str) -> None:
         self._take(self.assembler.feed(line))
 
     def feed_all(self, lines: Iterable[str]) -> SlowQueryReport:
         """Every line, then the end of input; returns the report."""
-        feed, take = self.assembler.feed, self._take
-        for line in lines:
-            take(feed(line))
+        self._take(self.assembler.messages(lines))
         self.flush()
         return self.report
 

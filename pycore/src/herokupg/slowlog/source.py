@@ -1,4 +1,4 @@
-"""Where log lines come from: a Heroku log session (Server-Sent Events), a file, or stdin.
+"""Log lines from a Heroku log session (Server-Sent Events); files and stdin: :mod:`.files`.
 
 Everything here is a generator of lines: nothing reads a whole input into memory.
 
@@ -12,14 +12,10 @@ it, the stream goes on until the caller stops reading, the deadline passes or th
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import IO
 
 import httpx
 
@@ -36,19 +32,6 @@ DEFAULT_DYNO = "postgres"  # `heroku logs -p postgres`; `heroku-postgres` select
 def _safe(exc: Exception) -> str:
     """An exception's text without the stream URL's session token."""
     return _TOKEN.sub("token=[REDACTED]", redact(str(exc))) or type(exc).__name__
-
-
-def iter_text_lines(stream: IO[str]) -> Iterator[str]:
-    yield from stream
-
-
-def iter_file_lines(path: str | Path) -> Iterator[str]:
-    """Lines of a file holding `heroku logs` output, or of stdin for ``-`` (bad UTF-8 replaced)."""
-    if str(path) == "-":
-        yield from iter_text_lines(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
-        return
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        yield from handle
 
 
 def iter_sse_data(lines: Iterator[str]) -> Iterator[str]:

@@ -15,17 +15,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox, ansible_env
+from herokupg.sandbox.testing import Counter, Hit, RunningSandbox, ansible_env, heroku_cli_env
+from herokupg.sandbox.testing import counted_sandbox as sandbox_counting
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
@@ -34,63 +32,12 @@ DEFAULT_CLI = ROOT / ".cache" / "heroku-cli" / "node_modules" / ".bin" / "heroku
 PLAN = "heroku-postgresql:standard-0"
 
 
-# -- counting requests server-side ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Hit:
-    method: str
-    path: str
-    status: int
-    at: float  # time.time() when the request arrived
-
-
-@dataclass
-class Counter:
-    """ASGI wrapper: every HTTP request the sandbox serves, admin calls (/_sandbox/) left out."""
-
-    app: ASGIApp
-    hits: list[Hit] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
-            await self.app(scope, receive, send)
-            return
-        arrived = time.time()
-        status = 0
-
-        async def spy(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, spy)
-        finally:
-            with self.lock:
-                self.hits.append(Hit(scope["method"], scope["path"], status, arrived))
-
-    def mark(self) -> int:
-        with self.lock:
-            return len(self.hits)
-
-    def since(self, mark: int) -> list[Hit]:
-        with self.lock:
-            return list(self.hits[mark:])
-
-
 @contextmanager
 def counted_sandbox() -> Iterator[tuple[RunningSandbox, Counter]]:
     base = Path(tempfile.mkdtemp(prefix="herokupg-opsbench-"))
-    counters: list[Counter] = []
-
-    def wrap(app: ASGIApp) -> ASGIApp:
-        counters.append(Counter(app))
-        return counters[0]
-
     try:
-        with ThreadedSandbox(base / "sandbox", engine="memory", wrap=wrap) as running:
-            yield running, counters[0]
+        with sandbox_counting(base / "sandbox") as counted:
+            yield counted
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -168,29 +115,7 @@ class Runner:
         (self.home / "tmp").mkdir(parents=True, exist_ok=True)
 
     def cli_env(self) -> dict[str, str]:
-        url = self.sb.url
-        return {
-            "PATH": f"{self.cli.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(self.home),
-            "XDG_CONFIG_HOME": str(self.home / ".config"),
-            "XDG_CACHE_HOME": str(self.home / ".cache"),
-            "XDG_DATA_HOME": str(self.home / ".local" / "share"),
-            "GIT_CEILING_DIRECTORIES": str(self.home.parent),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "LANG": "C.UTF-8",
-            "TZ": "UTC",
-            "NO_COLOR": "1",
-            "FORCE_COLOR": "0",
-            "DISABLE_TELEMETRY": "true",
-            # no detached `heroku update --autoupdate` child (it would outlive the run and go online)
-            "HEROKU_DISABLE_AUTOUPDATE": "1",
-            "HEROKU_SKIP_ANALYTICS": "1",
-            "HEROKU_API_KEY": self.sb.token,
-            "HEROKU_API_URL": url,
-            "HEROKU_HOST": url,
-            "HEROKU_DATA_HOST": "127.0.0.1",
-            "HEROKU_PARTICLEBOARD_URL": url,
-        }
+        return heroku_cli_env(self.sb, self.cli, self.home)
 
     def ansible_env(self, **extra: str) -> dict[str, str]:
         env = ansible_env(self.sb, self.home, collections_path())

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg.sandbox.testing import RunningSandbox, heroku_cli_env
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CLI = ROOT / ".cache" / "heroku-cli" / "node_modules" / ".bin" / "heroku"
@@ -141,34 +141,7 @@ class HerokuCli:
         self.sandbox = sandbox
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
-        self.env = self._environment()
-
-    def _environment(self) -> dict[str, str]:
-        url = self.sandbox.url
-        home = self.home
-        inherited_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
-        env = {
-            # the CLI's git credential hook configures `!heroku git:credentials`: heroku on PATH
-            "PATH": f"{self.binary.parent}{os.pathsep}{inherited_path}",
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "GIT_CEILING_DIRECTORIES": str(home.parent),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "LANG": "C.UTF-8",
-            "TZ": "UTC",
-            "NO_COLOR": "1",
-            "FORCE_COLOR": "0",
-            "DISABLE_TELEMETRY": "true",  # no Herokulytics / OpenTelemetry / Sentry posts
-            "HEROKU_DISABLE_AUTOUPDATE": "1",  # no detached `heroku update` outliving the test
-            "HEROKU_API_KEY": self.sandbox.token,
-            "HEROKU_API_URL": url,
-            "HEROKU_HOST": url,
-            "HEROKU_DATA_HOST": "127.0.0.1",  # hostname only: same port and protocol as HEROKU_HOST
-            "HEROKU_PARTICLEBOARD_URL": url,
-        }
-        return env
+        self.env = heroku_cli_env(sandbox, binary, home)
 
     def run(self, *args: str, expect: int | None = 0) -> CliResult:
         """Run ``heroku <args>``; assert its exit code is ``expect`` (None: any)."""

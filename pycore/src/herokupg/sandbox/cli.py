@@ -165,15 +165,6 @@ def _env(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
     url = control.base_url(control.port_for_existing(args.port, state_dir))
     token = load_or_create_token(state_dir)
-    exports = {
-        "HEROKU_API_URL": url,
-        "HEROKU_API_KEY": token,
-        "HEROKU_HOST": url,
-        "HEROKU_DATA_HOST": control.HOST,
-        "HEROKU_PARTICLEBOARD_URL": url,
-        "DISABLE_TELEMETRY": "true",  # the Heroku CLI would otherwise post analytics to heroku.com
-        "HEROKU_DISABLE_AUTOUPDATE": "1",  # and spawn a background `heroku update` that outlives it
-    }
-    for name, value in exports.items():
+    for name, value in control.heroku_cli_exports(url, token).items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5599
 DEFAULT_ENGINE = "memory"
@@ -74,6 +73,20 @@ def port_for_existing(explicit: int | None, state_dir: Path, env: Mapping[str, s
 
 def base_url(port: int) -> str:
     return f"http://{HOST}:{port}"
+
+
+def heroku_cli_exports(url: str, token: str) -> dict[str, str]:
+    """The variables that point the Heroku CLI (and herokupg) at the sandbox at ``url``."""
+    return {
+        "HEROKU_API_URL": url,
+        "HEROKU_API_KEY": token,
+        "HEROKU_HOST": url,
+        "HEROKU_DATA_HOST": HOST,  # a hostname only: the CLI keeps HEROKU_HOST's port and protocol
+        "HEROKU_PARTICLEBOARD_URL": url,
+        "DISABLE_TELEMETRY": "true",  # the Heroku CLI would otherwise post telemetry to heroku.com
+        "HEROKU_SKIP_ANALYTICS": "1",  # and Herokulytics events
+        "HEROKU_DISABLE_AUTOUPDATE": "1",  # and spawn a background `heroku update` that outlives it
+    }
 
 
 def healthy(port: int, timeout: float = 1.0) -> bool:

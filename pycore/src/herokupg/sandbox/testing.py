@@ -12,15 +12,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herokupg.sandbox.app import build
+from herokupg.sandbox.control import heroku_cli_exports
 from herokupg.sandbox.server import Sandbox
 
 
@@ -51,6 +52,64 @@ class RunningSandbox:
             response = client.request(method, f"/_sandbox/{path.lstrip('/')}", **kwargs)
             response.raise_for_status()
             return response.json() if response.content else None
+
+
+@dataclass(frozen=True)
+class Hit:
+    method: str
+    path: str
+    status: int
+    at: float  # time.time() when the request arrived
+
+
+@dataclass
+class Counter:
+    """ASGI wrapper (``ThreadedSandbox(wrap=...)``): every HTTP request the sandbox serves, counted
+    server-side whoever sends it; admin calls (/_sandbox/) that set the scene are left out."""
+
+    app: ASGIApp
+    hits: list[Hit] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
+            await self.app(scope, receive, send)
+            return
+        arrived = time.time()
+        status = 0
+
+        async def spy(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, spy)
+        finally:
+            with self.lock:
+                self.hits.append(Hit(scope["method"], scope["path"], status, arrived))
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.hits)
+
+    def since(self, mark: int) -> list[Hit]:
+        with self.lock:
+            return list(self.hits[mark:])
+
+
+@contextlib.contextmanager
+def counted_sandbox(state_dir: Path, engine: str = "memory") -> Iterator[tuple[RunningSandbox, Counter]]:
+    """A :class:`ThreadedSandbox` whose requests are counted by a :class:`Counter`."""
+    counters: list[Counter] = []
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        counters.append(Counter(app))
+        return counters[0]
+
+    with ThreadedSandbox(state_dir, engine=engine, wrap=wrap) as running:
+        yield running, counters[0]
 
 
 class ThreadedSandbox:
@@ -111,6 +170,26 @@ def postgres_sandbox(prefix: str = "herokupg-sbx-pg-") -> Iterator[RunningSandbo
         if postgres_processes(state_dir):  # a failure: stop what is left before removing it
             PostgresEngine(state_dir / "sandbox").stop()
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def heroku_cli_env(running: RunningSandbox, binary: Path, home: Path) -> dict[str, str]:
+    """Environment for Heroku CLI runs against ``running``: only this, nothing inherited but PATH
+    (with ``binary``'s directory first: the CLI's git credential hook runs `heroku`), a private
+    HOME and XDG dirs, git stopped above HOME, plain UTC output."""
+    return {
+        "PATH": f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "GIT_CEILING_DIRECTORIES": str(home.parent),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "NO_COLOR": "1",
+        "FORCE_COLOR": "0",
+        **heroku_cli_exports(running.url, running.token),
+    }
 
 
 def ansible_env(running: RunningSandbox, home: Path, collections: Path) -> dict[str, str]:

@@ -44,9 +44,10 @@ _LINE_SEQ = re.compile(
 _LEVELS = (
     "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]|DEBUG|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION"
 )
-# first line: [sql_error_code = XXXXX ][key="value" ...]LEVEL:  text
+# first line: [sql_error_code = XXXXX ][key="value" ...]LEVEL:  text. The pairs are possessive (no
+# backtracking, faster): giving one back could never help, a lowercase key is no uppercase LEVEL.
 _HEAD = re.compile(
-    r"\s*(?:sql_error_code = ([0-9A-Z]{5}) )?((?:[a-z_]+=\"[^\"]*\" )*)(" + _LEVELS + r"):  ?(.*)", re.S
+    r"\s*(?:sql_error_code = ([0-9A-Z]{5}) )?((?:[a-z_]++=\"[^\"]*+\" )*+)(" + _LEVELS + r"):  ?(.*)", re.S
 )
 # a fallback when a prefix value holds a stray quote: the first `LEVEL:  ` wins
 _HEAD_LOOSE = re.compile(r"(.*?)\b(" + _LEVELS + r"):  (.*)", re.S)

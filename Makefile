@@ -21,7 +21,7 @@ UNITS_ARGS ?=
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck venv heroku-cli clean demo bench collections
+.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections
 
 venv: $(VENV)/.installed
 
@@ -39,19 +39,17 @@ $(HEROKU_CLI):
 	npm install --prefix $(HEROKU_CLI_DIR) --no-audit --no-fund --loglevel=error heroku@11 >/dev/null
 	test -x $@
 
-# ansible-test's shellcheck sanity test is skipped without the binary: install it when we can
-# (root with apt-get, as in CI), quietly, and go on without it otherwise.
+# Debian tools some suites need, installed when we can (root with apt-get, as in CI) and reported
+# otherwise: ansible-test skips its shellcheck test without shellcheck, the pgBadger cross-check and
+# benchmark need pgbadger, the benchmarks read peak memory with GNU time.
 shellcheck:
-	@command -v shellcheck >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -qq shellcheck >/dev/null 2>&1 \
-	      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; } \
-	      || echo "shellcheck could not be installed: ansible-test will skip its shellcheck test"; \
-	  else \
-	    echo "shellcheck not found: ansible-test will skip its shellcheck test"; \
-	  fi; \
-	}
+	@tests/apt-tools.sh "shellcheck:shellcheck:ansible-test will skip its shellcheck test"
+
+pgbadger:
+	@tests/apt-tools.sh "pgbadger:pgbadger:the pgBadger cross-check and comparison will not run"
+
+gnu-time:
+	@tests/apt-tools.sh "/usr/bin/time:time:the slow-query benchmark will not report peak memory"
 
 lint: venv
 	$(VENV)/bin/ruff check pycore
@@ -60,7 +58,7 @@ lint: venv
 # Every suite in one run. The arguments are the parent directories on purpose: then no conftest.py
 # is loaded before pytest reaches its directory, so tests that `from conftest import ...`
 # (tests/integration, pycore/tests/conformance) each get their own directory's conftest.
-pytest: venv heroku-cli
+pytest: venv heroku-cli pgbadger
 	$(PYTEST) pycore tests $(PYTEST_ARGS)
 
 unit: venv
@@ -145,14 +143,16 @@ demo: venv collections
 	  playbooks/run-demo.sh
 
 # bench: demo_bench.py (demo and follower replication, postgres engine), ops_bench.py (our modules vs the
-# Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (5 MB of log,
-# 100 MB with BENCH_FULL=1). OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md.
+# Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (slow-query
+# report vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in .cache/bench).
+# OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md.
 OPS_BENCH_ARGS ?=
-bench: venv collections heroku-cli
+SLOWLOG_BENCH_ARGS ?=
+bench: venv collections heroku-cli pgbadger gnu-time
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
-	$(PY) pycore/bench/slowlog_bench.py $(if $(filter 1,$(BENCH_FULL)),,--mb 5)
+	$(PY) pycore/bench/slowlog_bench.py $(SLOWLOG_BENCH_ARGS)
 
 # The rate-limit run at the issue's scale: 200 apps, 10 forks, a bucket the run must exceed (about 8 min;
 # `make test` runs the same test with 20 apps).

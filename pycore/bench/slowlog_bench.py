@@ -1,28 +1,38 @@
 #!/usr/bin/env python3
 """Throughput and peak memory of `herokupg slow-queries --file` vs `pgbadger -f logplex -j 1`.
 
-Generates a Heroku-format log (`heroku logs -p postgres` output, multi-line statements of
-interleaved processes, router and metrics noise) of at least --mb megabytes, then runs both tools
-on it once and prints MB/s and peak RSS. Prints only; asserts nothing.
+The log: Heroku-format lines (`heroku logs -p postgres`) of at least --mb megabytes made from a
+real pgbench run (herokupg.sandbox.pgengine.pgbench_log; kept in .cache/bench and reused while it
+is big enough, --fresh rebuilds it), or with --synthetic the generated workload of
+herokupg.slowlog.workload (long multi-line statements of interleaved processes, router and metrics
+noise). Both tools read the same file once; the table gives wall seconds, MB/s, CPU seconds and
+peak RSS. Ours also reads the first tenth of the file: its peak memory depends on the number of
+fingerprints, not on the input size.
+Prints only; asserts nothing.
 
-    .venv/bin/python pycore/bench/slowlog_bench.py [--mb 100] [--keep PATH]
+    .venv/bin/python pycore/bench/slowlog_bench.py [--mb 100] [--synthetic] [--fresh] [--log PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from herokupg.sandbox.pgengine.pgbench_log import make_log
 from herokupg.slowlog.workload import heroku_lines, statements
 
+CACHE = Path(__file__).resolve().parents[2] / ".cache" / "bench"
 
-def generate(path: Path, megabytes: float) -> int:
+
+def synthetic(path: Path, megabytes: float) -> None:
     target = int(megabytes * 1_000_000)
     written = 0
     with path.open("w", encoding="utf-8") as handle:
@@ -31,19 +41,60 @@ def generate(path: Path, megabytes: float) -> int:
             written += len(line)
             if written >= target:
                 break
-    return path.stat().st_size
 
 
-def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one run, its output discarded."""
+def pgbench_log(megabytes: float, fresh: bool) -> Path:
+    path = CACHE / f"pgbench-{megabytes:g}mb.log"
+    if fresh or not path.exists() or path.stat().st_size < megabytes * 1_000_000:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        done = make_log(path, megabytes)
+        print(f"made {path.name}: {int(done['transactions'])} pgbench transactions in "
+              f"{int(done['rounds'])} rounds, {done['seconds']:.0f} s")
+    return path
+
+
+def head(src: Path, dst: Path, fraction: float) -> Path:
+    """The first ``fraction`` of ``src``, cut at a line end."""
+    limit = int(src.stat().st_size * fraction)
+    with src.open("rb") as inp, dst.open("wb") as out:
+        out.write(inp.read(limit))
+        out.write(inp.readline())
+    return dst
+
+
+@dataclass
+class Run:
+    wall: float  # seconds
+    cpu: float | None  # user + system seconds
+    rss: float | None  # peak MB
+    code: int
+
+
+def measure(cmd: list[str], stdout: Path) -> Run:
+    """One run of ``cmd``, its output to ``stdout``.
+
+    CPU time and peak memory come from GNU time, not from our own wait4: a child forked from this
+    process starts with this process's memory, and Linux keeps that in the child's peak across exec."""
+    gnu_time = Path("/usr/bin/time")
+    usage = stdout.with_suffix(".usage")
+    prefix = [str(gnu_time), "-f", "%U %S %M", "-o", str(usage)] if gnu_time.exists() else []
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    with stdout.open("wb") as out:
+        done = subprocess.run([*prefix, *cmd], stdout=out, stderr=subprocess.PIPE, check=False)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode and proc.stderr is not None:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace")[-2000:])
-    return wall, usage.ru_maxrss / 1024.0, proc.returncode
+    if done.returncode:
+        sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
+    if not prefix or not usage.exists():
+        return Run(wall, None, None, done.returncode)
+    user, system, peak_kb = usage.read_text().split("\n")[-2].split()
+    return Run(wall, float(user) + float(system), int(peak_kb) / 1024.0, done.returncode)
+
+
+def row(name: str, log: Path, run: Run, extra: str = "") -> None:
+    mb = log.stat().st_size / 1e6
+    cpu = f"{run.cpu:8.2f}" if run.cpu is not None else f"{'n/a':>8}"
+    peak = f"{run.rss:8.1f}" if run.rss is not None else f"{'n/a':>8}"
+    print(f"{name:<26} {mb:6.1f} {run.wall:8.2f} {mb / run.wall:6.1f} {cpu} {peak} {run.code:4d}  {extra}")
 
 
 def main() -> int:
@@ -51,28 +102,45 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mb", type=float, default=100.0, help="log size in MB (default 100)")
-    parser.add_argument("--keep", type=Path, help="write the log here and keep it (default: a temp dir)")
+    parser.add_argument("--synthetic", action="store_true", help="the generated workload, not pgbench")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the cached pgbench log")
+    parser.add_argument("--log", type=Path, help="measure this Heroku-format log instead")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="slowlog-bench-"))
-    log = args.keep or workdir / "heroku.log"
     try:
-        t0 = time.perf_counter()
-        size = generate(log, args.mb)
-        mb = size / 1_000_000
-        print(f"log: {log} ({mb:.1f} MB, generated in {time.perf_counter() - t0:.1f}s)")
-        ours = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--file", str(log), "--format", "json"]
-        wall, rss, rc = measure(ours)
-        print(f"herokupg slow-queries:   {wall:7.2f}s  {mb / wall:7.1f} MB/s  peak RSS {rss:7.1f} MB  "
-              f"(exit {rc})")
+        if args.log:
+            log = args.log
+        elif args.synthetic:
+            log = workdir / "synthetic.log"
+            synthetic(log, args.mb)
+        else:
+            log = pgbench_log(args.mb, args.fresh)
+        part = head(log, workdir / "first-tenth.log", 0.1)
+        print(f"log: {log} ({log.stat().st_size / 1e6:.1f} MB); load average {os.getloadavg()[0]:.2f}")
+        header = ("tool", "MB", "wall s", "MB/s", "CPU s", "RSS MB", "exit")
+        print("{:<26} {:>6} {:>8} {:>6} {:>8} {:>8} {:>4}  notes".format(*header))
+        ours = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--format", "json", "--file"]
+        runs: dict[str, Run] = {}
+        for name, path in (("herokupg slow-queries", log), ("herokupg (first tenth)", part)):
+            out = workdir / "ours.json"
+            runs[name] = measure([*ours, str(path)], out)
+            summary = json.loads(out.read_text())["summary"] if runs[name].code == 0 else {}
+            row(name, path, runs[name],
+                f"{summary.get('queries', 0)} queries, {summary.get('fingerprints', 0)} fingerprints")
         pgbadger = shutil.which("pgbadger")
         if pgbadger is None:
             print("pgbadger: not installed (apt-get install -y pgbadger); no comparison")
             return 0
-        out = workdir / "pgbadger.json"
-        wall_b, rss_b, rc_b = measure([pgbadger, "-q", "-f", "logplex", "-j", "1", "-o", str(out), str(log)])
-        print(f"pgbadger -f logplex -j1: {wall_b:7.2f}s  {mb / wall_b:7.1f} MB/s  peak RSS {rss_b:7.1f} MB  "
-              f"(exit {rc_b})")
-        print(f"speed-up: {wall_b / wall:.1f}x")
+        theirs = measure(
+            [pgbadger, "-q", "-f", "logplex", "-j", "1", "-o", str(workdir / "pgbadger.json"), str(log)],
+            workdir / "pgbadger.out",
+        )
+        row("pgbadger -f logplex -j 1", log, theirs)
+        mine = runs["herokupg slow-queries"]
+        speedup = f"speed-up (pgbadger / ours): {theirs.wall / mine.wall:.1f}x wall time"
+        if theirs.cpu and mine.cpu:
+            speedup += f", {theirs.cpu / mine.cpu:.1f}x CPU time"
+        print(speedup)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

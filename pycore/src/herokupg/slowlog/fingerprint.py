@@ -42,6 +42,11 @@ _LEXEMES = re.compile(
 # Both patterns are written so that the regex engine can skip ahead to their first characters.
 _NEEDS_LEXER = re.compile(r"""'|"|--|/\*|\$(?!\d)""")
 _NUMBERS = re.compile(r"(?=[$0-9.])(?:\$\d+|(?<![\w$.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w$]))")
+# _NUMBERS only tests character classes, and every ASCII digit is in the same ones: texts that differ
+# only in their digits have the same spans replaced. When no digit is left after the replacement,
+# they also have the same result, so the hot path looks texts up with their digits all made 0.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_DIGIT = re.compile(r"\d")
 _WORD_OR_QID = re.compile(r'"(?:[^"]|"")*"|[^"]+')
 _SPACE = re.compile(r"\s+")
 _PUNCT = (
@@ -126,7 +131,18 @@ def grouping(sql: str) -> tuple[str, str]:
     """``(normalize(sql), fingerprint(normalize(sql)))``, cached for short texts (the hot path)."""
     if len(sql) > CACHE_MAX_CHARS:
         return _lexed_grouping(_lex(sql))
-    return _cached_grouping(sql)
+    if _NEEDS_LEXER.search(sql) is not None:
+        return _cached_grouping(sql)  # strings, comments: cached by their exact text
+    digit_shape = sql.encode().translate(_DIGITS_AS_ZERO)  # bytes: str.translate is far slower
+    found = _by_digit_shape.get(digit_shape)
+    if found is None:
+        lexed = _NUMBERS.sub("?", sql)
+        found = _cached_lexed_grouping(lexed)
+        if _DIGIT.search(lexed) is None:
+            if len(_by_digit_shape) >= CACHE_ENTRIES:
+                del _by_digit_shape[next(iter(_by_digit_shape))]  # the oldest entry
+            _by_digit_shape[digit_shape] = found
+    return found
 
 
 def _grouping(sql: str) -> tuple[str, str]:
@@ -157,8 +173,10 @@ def mask(sql: str) -> str:
 
 
 # Hot-path caches, bounded in entries and in the length of the texts they keep (longer statements
-# are normalized without caching). Many statements repeat verbatim (`$n` parameters), and far more
-# differ only in their constants: after _lex they are few distinct texts, so the second cache
-# spares most of the regex passes of _shape.
+# are normalized without caching). Most statements differ from others only in their constants:
+# without quotes or comments, _by_digit_shape finds them without running a regex over them;
+# otherwise _cached_grouping catches verbatim repeats (`$n` parameters). After _lex they are few
+# distinct texts, so _cached_lexed_grouping spares most of the regex passes of _shape.
+_by_digit_shape: dict[bytes, tuple[str, str]] = {}
 _cached_grouping = lru_cache(maxsize=CACHE_ENTRIES)(_grouping)
 _cached_lexed_grouping = lru_cache(maxsize=CACHE_ENTRIES)(_lexed_grouping)

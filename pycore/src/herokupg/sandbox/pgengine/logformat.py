@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,48 +53,19 @@ class _Message:
     hidden: bool
 
 
-class LogReader:
-    """Incremental reader of one cluster's log (the offset and counters survive calls)."""
+class HerokuNumbering:
+    """Native log lines -> :class:`LogLine` objects, numbered per process the way Heroku's syslog
+    writer numbers them; each goes to ``sink``. Streams: keeps only the per-process counters."""
 
-    def __init__(self, path: Path, hidden_users: frozenset[str]) -> None:
-        self.path = path
+    def __init__(self, hidden_users: frozenset[str], sink: Callable[[LogLine], object]) -> None:
         self.hidden_users = hidden_users
-        self._lock = threading.Lock()
-        self._reset()
-
-    def _reset(self) -> None:
-        self._offset = 0
+        self.sink = sink
         self._seq: dict[str, int] = {}
         self._current: _Message | None = None
-        self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
 
-    def lines(self, since: float) -> list[LogLine]:
-        with self._lock:
-            self._read()
-            return [line for line in self._lines if line.ts > since]
-
-    def _read(self) -> None:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(0, 2)
-                if handle.tell() < self._offset:  # replaced or truncated: start over
-                    self._reset()
-                handle.seek(self._offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n")
-        if end < 0:
-            return
-        raw = data[: end + 1].split(b"\n")[:-1]
-        self._offset += self._consume([line.decode("utf-8", "replace") for line in raw], raw)
-
-    def _hidden(self, match: re.Match[str]) -> bool:
-        return match["user"] in self.hidden_users or match["app"] == ENGINE_APP
-
-    def _consume(self, texts: list[str], raw: list[bytes]) -> int:
-        """Turn complete lines into LogLines; returns the bytes consumed (may stop early)."""
-        used = 0
+    def consume(self, texts: list[str], *, final: bool = False) -> int:
+        """Convert complete lines; returns how many were used. Stops early at a fresh
+        ``connection received`` line whose owner is not in ``texts`` yet (unless ``final``)."""
         matches = [_PREFIX.match(text) for text in texts]
         for i, (text, match) in enumerate(zip(texts, matches, strict=True)):
             if match is None:
@@ -105,12 +77,14 @@ class LogReader:
                 if match["text"].startswith("connection received:"):
                     # Who connects is only known from the process's next line.
                     later = next((m for m in matches[i + 1:] if m and m["pid"] == match["pid"]), None)
-                    if later is None and time.time() - _ts(match["ts"]) < HOLD_SECONDS:
-                        return used
+                    if later is None and not final and time.time() - _ts(match["ts"]) < HOLD_SECONDS:
+                        return i
                     hidden = hidden or (later is not None and self._hidden(later))
                 self._start(match, hidden)
-            used += len(raw[i]) + 1
-        return used
+        return len(texts)
+
+    def _hidden(self, match: re.Match[str]) -> bool:
+        return match["user"] in self.hidden_users or match["app"] == ENGINE_APP
 
     def _start(self, match: re.Match[str], hidden: bool) -> None:
         pid = match["pid"]
@@ -135,4 +109,41 @@ class LogReader:
         msg = self._current
         assert msg is not None
         if not msg.hidden:
-            self._lines.append(LogLine(msg.ts, f"postgres.{msg.pid}", body))
+            self.sink(LogLine(msg.ts, f"postgres.{msg.pid}", body))
+
+
+class LogReader:
+    """Incremental reader of one cluster's log (the offset and counters survive calls)."""
+
+    def __init__(self, path: Path, hidden_users: frozenset[str]) -> None:
+        self.path = path
+        self.hidden_users = hidden_users
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._offset = 0
+        self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self._numbering = HerokuNumbering(self.hidden_users, self._lines.append)
+
+    def lines(self, since: float) -> list[LogLine]:
+        with self._lock:
+            self._read()
+            return [line for line in self._lines if line.ts > since]
+
+    def _read(self) -> None:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(0, 2)
+                if handle.tell() < self._offset:  # replaced or truncated: start over
+                    self._reset()
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n")
+        if end < 0:
+            return
+        raw = data[: end + 1].split(b"\n")[:-1]
+        used = self._numbering.consume([line.decode("utf-8", "replace") for line in raw])
+        self._offset += sum(len(line) + 1 for line in raw[:used])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from pgsandbox_helpers import (
+from sandbox_helpers import (
     advance,
     assert_error,
+    create_app,
     create_db,
     info,
-    make_app,
-    make_db,
+    post_db,
     row,
     set_settings,
     state,
@@ -21,9 +21,9 @@ from herokupg.sandbox.testing import RunningSandbox
 
 def test_provisioning_becomes_available_when_the_clock_reaches_ready(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "prov-app")
+        create_app(c, "prov-app")
         set_settings(c, provision_delay=120)
-        addon = make_db(c, "prov-app")
+        addon = create_db(c, "prov-app")
         assert addon["state"] == "provisioning"
         r = c.get(f"/client/v11/databases/{addon['id']}")
         # no "message": the CLI only treats a message-less 404 as "not yet provisioned"
@@ -43,10 +43,10 @@ def test_provisioning_becomes_available_when_the_clock_reaches_ready(sandbox: Ru
 
 def test_injected_provision_failure_ends_deprovisioned_with_an_error_status(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "fail-app")
+        create_app(c, "fail-app")
         fault = {"kind": "provision_failure", "remaining": 1}
         assert c.post("/_sandbox/faults", json=fault).status_code == 201
-        addon = make_db(c, "fail-app")
+        addon = create_db(c, "fail-app")
         stored = c.get(f"/apps/fail-app/addons/{addon['name']}").json()
         assert stored["state"] == "deprovisioned"
         assert "Provisioning failed" in stored["provision_message"]
@@ -54,13 +54,13 @@ def test_injected_provision_failure_ends_deprovisioned_with_an_error_status(sand
         assert status["error?"] is True and status["waiting?"] is False
         assert_error(c.get(f"/client/v11/databases/{addon['id']}"), 404, "not_found")
         # the fault was consumed: the next database provisions normally
-        assert make_db(c, "fail-app", attach_as="SECOND")["state"] == "provisioned"
+        assert create_db(c, "fail-app", attach_as="SECOND")["state"] == "provisioned"
 
 
 def test_pg_info_rows_use_the_cli_names_and_formats(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "info-app")
-        addon = make_db(c, "info-app", "standard-0")
+        create_app(c, "info-app")
+        addon = create_db(c, "info-app", "standard-0")
         assert write(c, addon["id"], "users", {"id": 1}, {"id": 2}).status_code == 201
         assert write(c, addon["id"], "orders", {"id": 7}).status_code == 201
         body = info(c, addon["id"])
@@ -73,7 +73,7 @@ def test_pg_info_rows_use_the_cli_names_and_formats(sandbox: RunningSandbox) -> 
         assert row(body, "Rollback")[0].startswith("earliest from ")
         assert row(body, "Continuous Protection") == ["On"]
         assert body["current_transaction"] == 2
-        essential = make_db(c, "info-app", "essential-0", attach_as="SMALL")
+        essential = create_db(c, "info-app", "essential-0", attach_as="SMALL")
         small = info(c, essential["id"])
         assert row(small, "Fork/Follow") == ["Unsupported"]
         assert row(small, "Rollback") == ["Unsupported"]
@@ -102,39 +102,40 @@ def test_provider_refusals_are_addon_errors_and_change_nothing(
 ) -> None:
     with shared_sandbox.http() as c:
         c.post("/_sandbox/reset")
-        make_app(c, "rules-app")
-        make_db(c, "rules-app", "standard-0")
-        make_db(c, "rules-app", "essential-0", attach_as="SMALL")
+        create_app(c, "rules-app")
+        create_db(c, "rules-app", "standard-0")
+        create_db(c, "rules-app", "essential-0", attach_as="SMALL")
         before = state(c)
-        r = create_db(c, "rules-app", plan, config=config, attach_as="NEWDB")
+        r = post_db(c, "rules-app", plan, config=config, attach_as="NEWDB")
         assert_error(r, 422, "addon_error", f"heroku-postgresql:{plan}, but received an error", fragment)
         assert state(c) == before
 
 
 def test_no_following_a_follower_and_cooldown_after_fork(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "chain-app")
-        leader = make_db(c, "chain-app")
-        make_db(c, "chain-app", config={"follow": "DATABASE_URL"}, attach_as="REPLICA")
+        create_app(c, "chain-app")
+        leader = create_db(c, "chain-app")
+        create_db(c, "chain-app", config={"follow": "DATABASE_URL"}, attach_as="REPLICA")
         before = state(c)
         assert_error(
-            create_db(c, "chain-app", config={"follow": "REPLICA_URL"}, attach_as="X"),
+            post_db(c, "chain-app", config={"follow": "REPLICA_URL"}, attach_as="X"),
             422, "addon_error", "followers cannot be followed",
         )
         assert state(c) == before
 
-        fork = make_db(c, "chain-app", config={"fork": leader["name"]}, attach_as="FORK")
+        fork = create_db(c, "chain-app", config={"fork": leader["name"]}, attach_as="FORK")
         assert row(info(c, fork["id"]), "Fork/Follow") == ["Temporarily Unavailable"]
         assert row(info(c, fork["id"]), "Forked From")[0].endswith(leader_db_path(c, leader["id"]))
         before = state(c)
         assert_error(
-            create_db(c, "chain-app", config={"follow": "FORK"}, attach_as="Y"),
+            post_db(c, "chain-app", config={"follow": "FORK"}, attach_as="Y"),
             422, "addon_error", "recently forked",
         )
         assert state(c) == before
         advance(c, 601)
         assert row(info(c, fork["id"]), "Fork/Follow") == ["Available"]
-        assert make_db(c, "chain-app", config={"follow": "FORK_URL"}, attach_as="Z")["state"] == "provisioned"
+        chained = create_db(c, "chain-app", config={"follow": "FORK_URL"}, attach_as="Z")
+        assert chained["state"] == "provisioned"
 
 
 def leader_db_path(c: object, addon_id: str) -> str:
@@ -146,8 +147,8 @@ def leader_db_path(c: object, addon_id: str) -> str:
 
 def test_unfollow_refuses_a_non_follower(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "uf-app")
-        addon = make_db(c, "uf-app")
+        create_app(c, "uf-app")
+        addon = create_db(c, "uf-app")
         before = state(c)
         r = c.put(f"/client/v11/databases/{addon['id']}/unfollow")
         assert_error(r, 422, "bad_request", "not a follower")
@@ -158,8 +159,8 @@ def test_unfollow_refuses_a_non_follower(sandbox: RunningSandbox) -> None:
 
 def test_settings_get_patch_and_validation(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "set-app")
-        addon = make_db(c, "set-app")
+        create_app(c, "set-app")
+        addon = create_db(c, "set-app")
         path = f"/postgres/v0/databases/{addon['name']}/config"
         settings = c.get(path).json()
         assert settings["log_min_duration_statement"]["value"] == 2000
@@ -185,7 +186,7 @@ def test_settings_get_patch_and_validation(sandbox: RunningSandbox) -> None:
             assert_error(c.patch(path, json=bad), 422, "invalid_params", fragment)
         assert state(c) == before
 
-        small = make_db(c, "set-app", "essential-0", attach_as="SMALL")
+        small = create_db(c, "set-app", "essential-0", attach_as="SMALL")
         before = state(c)
         r = c.get(f"/postgres/v0/databases/{small['id']}/config")
         assert_error(r, 422, "bad_request", "Essential-tier")
@@ -196,12 +197,14 @@ def test_settings_get_patch_and_validation(sandbox: RunningSandbox) -> None:
 
 def test_rollback_copies_the_data_as_of_the_target_time(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "rb-app")
-        leader = make_db(c, "rb-app")
+        create_app(c, "rb-app")
+        leader = create_db(c, "rb-app")
         write(c, leader["id"], "events", {"n": 1})
         advance(c, 3600)
         write(c, leader["id"], "events", {"n": 2})
-        rolled = make_db(c, "rb-app", config={"rollback": "DATABASE_URL", "by": "30 minutes"}, attach_as="RB")
+        rolled = create_db(
+            c, "rb-app", config={"rollback": "DATABASE_URL", "by": "30 minutes"}, attach_as="RB"
+        )
         assert rolled["state"] == "provisioned"
         tables = c.get(f"/_sandbox/databases/{rolled['id']}/data").json()["tables"]
         assert tables == {"events": [{"n": 1}]}

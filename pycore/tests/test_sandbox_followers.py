@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgsandbox_helpers import advance, assert_error, data, info, make_app, make_db, row, set_settings, write
+from sandbox_helpers import advance, assert_error, create_app, create_db, data, info, row, set_settings, write
 
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -17,12 +17,12 @@ def wait_status(c: object, addon_id: str) -> dict[str, object]:
 
 def test_follower_lags_then_catches_up_as_the_clock_advances(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "f-app")
+        create_app(c, "f-app")
         set_settings(c, follower_catchup=30)
-        leader = make_db(c, "f-app")
+        leader = create_db(c, "f-app")
         for n in range(3):
             write(c, leader["id"], "items", {"n": n})
-        follower = make_db(c, "f-app", config={"follow": "DATABASE_URL"}, attach_as="REPLICA")
+        follower = create_db(c, "f-app", config={"follow": "DATABASE_URL"}, attach_as="REPLICA")
         assert follower["state"] == "provisioned"
 
         body = info(c, follower["id"])
@@ -56,10 +56,10 @@ def test_follower_lags_then_catches_up_as_the_clock_advances(sandbox: RunningSan
 
 def test_follower_is_read_only_until_unfollowed(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "u-app")
-        leader = make_db(c, "u-app")
+        create_app(c, "u-app")
+        leader = create_db(c, "u-app")
         write(c, leader["id"], "t", {"v": 1})
-        follower = make_db(c, "u-app", config={"follow": "DATABASE"}, attach_as="REPLICA")
+        follower = create_db(c, "u-app", config={"follow": "DATABASE"}, attach_as="REPLICA")
         assert data(c, follower["id"])["tables"] == {"t": [{"v": 1}]}
         assert_error(write(c, follower["id"], "t", {"v": 9}), 422, "read_only", "read-only")
 
@@ -77,10 +77,10 @@ def test_follower_is_read_only_until_unfollowed(sandbox: RunningSandbox) -> None
 
 def test_fork_copies_data_at_that_moment_and_is_independent(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "k-app")
-        leader = make_db(c, "k-app")
+        create_app(c, "k-app")
+        leader = create_db(c, "k-app")
         write(c, leader["id"], "t", {"v": 1})
-        fork = make_db(c, "k-app", config={"fork": "DATABASE_URL", "fast": True}, attach_as="FORK")
+        fork = create_db(c, "k-app", config={"fork": "DATABASE_URL", "fast": True}, attach_as="FORK")
         write(c, leader["id"], "t", {"v": 2})
         write(c, fork["id"], "other", {"w": 1})
         assert data(c, fork["id"])["tables"] == {"t": [{"v": 1}], "other": [{"w": 1}]}
@@ -93,10 +93,10 @@ def test_fork_copies_data_at_that_moment_and_is_independent(sandbox: RunningSand
 
 def test_deleting_the_leader_makes_followers_standalone(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "d-app")
-        leader = make_db(c, "d-app", attach_as="MAIN")
+        create_app(c, "d-app")
+        leader = create_db(c, "d-app", attach_as="MAIN")
         write(c, leader["id"], "t", {"v": 1})
-        follower = make_db(c, "d-app", config={"follow": "MAIN_URL"}, attach_as="REPLICA")
+        follower = create_db(c, "d-app", config={"follow": "MAIN_URL"}, attach_as="REPLICA")
         r = c.delete(f"/apps/d-app/addons/{leader['name']}")
         assert r.status_code == 200, r.text
         body = info(c, follower["id"])

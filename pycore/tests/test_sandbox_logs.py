@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import httpx
-from pgsandbox_helpers import assert_error, make_app, make_db, state
+from sandbox_helpers import assert_error, create_app, create_db, state
 
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -40,8 +40,8 @@ def statement(c: httpx.Client, addon_id: str, sql: str, ms: float) -> bool:
 
 def test_slow_statements_stream_in_heroku_format_with_continuation_lines(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "logs-app")
-        db = make_db(c, "logs-app")
+        create_app(c, "logs-app")
+        db = create_db(c, "logs-app")
         assert statement(c, db["id"], "SELECT 1", 12.5) is False
         assert statement(c, db["id"], "SELECT *\nFROM users\nWHERE id = 42", 2405.887) is True
 
@@ -79,8 +79,8 @@ def test_slow_statements_stream_in_heroku_format_with_continuation_lines(sandbox
 
 def test_tail_streams_new_lines_until_the_client_leaves(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "tail-app")
-        db = make_db(c, "tail-app", attach_as="HEROKU_POSTGRESQL_PINK")
+        create_app(c, "tail-app")
+        db = create_db(c, "tail-app", attach_as="HEROKU_POSTGRESQL_PINK")
         statement(c, db["id"], "SELECT 'old'", 5000)
         url = session(c, "tail-app", dyno="postgres", tail=True, lines=10)["logplex_url"]
         seen: list[str] = []
@@ -101,7 +101,7 @@ def test_tail_streams_new_lines_until_the_client_leaves(sandbox: RunningSandbox)
 
 def test_bad_sessions_and_tokens(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "lbad")
+        create_app(c, "lbad")
         before = state(c)
         assert_error(c.post("/apps/lbad/log-sessions", json={"lines": 0}), 422, "invalid_params", "lines")
         assert_error(c.post("/apps/lbad/log-sessions", json={"tail": "yes"}), 422, "invalid_params", "tail")

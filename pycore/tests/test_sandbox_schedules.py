@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pgsandbox_helpers import advance, assert_error, make_app, make_db, state
+from sandbox_helpers import advance, assert_error, create_app, create_db, state
 
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -26,9 +26,9 @@ def schedules(c: httpx.Client, db: str) -> list[dict[str, Any]]:
 
 def test_create_update_list_delete(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "sch")
-        main = make_db(c, "sch")
-        other = make_db(c, "sch", attach_as="HEROKU_POSTGRESQL_PINK")
+        create_app(c, "sch")
+        main = create_db(c, "sch")
+        other = create_db(c, "sch", attach_as="HEROKU_POSTGRESQL_PINK")
         r = c.post(S.format(db=main["id"]),
                    json={"hour": "06", "timezone": "America/New_York", "schedule_name": "DATABASE_URL"})
         assert r.status_code == 201, r.text
@@ -55,8 +55,8 @@ def test_create_update_list_delete(sandbox: RunningSandbox) -> None:
 
 def test_bad_input_is_a_400_and_changes_nothing(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "sbad")
-        db = make_db(c, "sbad")
+        create_app(c, "sbad")
+        db = create_db(c, "sbad")
         before = state(c)
         for body, fragment in [
             ({"hour": "24", "timezone": "UTC"}, "Invalid hour"),
@@ -73,8 +73,8 @@ def test_bad_input_is_a_400_and_changes_nothing(sandbox: RunningSandbox) -> None
 
 def test_scheduled_capture_fires_once_per_local_day(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "auto")
-        db = make_db(c, "auto")
+        create_app(c, "auto")
+        db = create_db(c, "auto")
         now = sandbox_now(c)
         hour = (now.hour + 1) % 24
         r = c.post(S.format(db=db["id"]), json={"hour": f"{hour:02d}", "timezone": "UTC",
@@ -96,8 +96,8 @@ def test_scheduled_capture_fires_once_per_local_day(sandbox: RunningSandbox) -> 
 
 def test_scheduled_retention_keeps_daily_and_weekly_on_standard(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "ret")
-        db = make_db(c, "ret", "standard-0")
+        create_app(c, "ret")
+        db = create_db(c, "ret", "standard-0")
         now = sandbox_now(c)
         c.post(S.format(db=db["id"]), json={"hour": (now.hour + 1) % 24, "timezone": "UTC",
                                              "schedule_name": "DATABASE_URL"})

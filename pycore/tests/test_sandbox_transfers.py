@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from pgsandbox_helpers import advance, assert_error, data, make_app, make_db, set_settings, state, write
+from sandbox_helpers import advance, assert_error, create_app, create_db, data, set_settings, state, write
 
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -36,10 +36,10 @@ def restore(c: httpx.Client, addon_id: str, url: str) -> dict[str, Any]:
 
 def test_numbering_is_per_app_and_backups_have_cli_shapes(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "one")
-        make_app(c, "two")
-        db1 = make_db(c, "one")
-        db2 = make_db(c, "two")
+        create_app(c, "one")
+        create_app(c, "two")
+        db1 = create_db(c, "one")
+        db2 = create_db(c, "two")
         write(c, db1["id"], "t", {"v": 1})
         first, second = capture(c, db1["id"]), capture(c, db1["id"])
         other = capture(c, db2["id"])
@@ -61,9 +61,9 @@ def test_numbering_is_per_app_and_backups_have_cli_shapes(sandbox: RunningSandbo
 
 def test_capture_is_refused_while_provisioning(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "slow")
+        create_app(c, "slow")
         set_settings(c, provision_delay=60)
-        db = make_db(c, "slow")
+        db = create_db(c, "slow")
         before = state(c)
         r = c.post(f"/client/v11/databases/{db['id']}/backups")
         assert r.status_code == 404 and r.json()["error"].endswith("is not yet provisioned.")
@@ -72,8 +72,8 @@ def test_capture_is_refused_while_provisioning(sandbox: RunningSandbox) -> None:
 
 def test_delete_and_public_urls(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "pub")
-        db = make_db(c, "pub")
+        create_app(c, "pub")
+        db = create_db(c, "pub")
         write(c, db["id"], "t", {"v": 1})
         backup = capture(c, db["id"])
         r = c.post(T.format(app="pub") + "/1/actions/public-url")
@@ -107,10 +107,10 @@ def test_delete_and_public_urls(sandbox: RunningSandbox) -> None:
 
 def test_restore_from_same_app_other_app_and_url(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "src")
-        make_app(c, "dst")
-        source = make_db(c, "src")
-        target = make_db(c, "dst")
+        create_app(c, "src")
+        create_app(c, "dst")
+        source = create_db(c, "src")
+        target = create_db(c, "dst")
         write(c, source["id"], "users", {"id": 1})
         backup = capture(c, source["id"])
         write(c, source["id"], "users", {"id": 2})
@@ -138,8 +138,8 @@ def test_restore_from_same_app_other_app_and_url(sandbox: RunningSandbox) -> Non
 
 def test_failed_transfers_keep_logs_and_change_no_data(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "bad")
-        db = make_db(c, "bad")
+        create_app(c, "bad")
+        db = create_db(c, "bad")
         write(c, db["id"], "t", {"v": 1})
         r = c.post("/_sandbox/faults", json={"kind": "transfer_failure", "path": "/backups$", "remaining": 1})
         assert r.status_code == 201
@@ -164,8 +164,8 @@ def test_failed_transfers_keep_logs_and_change_no_data(sandbox: RunningSandbox) 
 
 def test_running_transfer_can_be_canceled(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "cx")
-        db = make_db(c, "cx")
+        create_app(c, "cx")
+        db = create_db(c, "cx")
         set_settings(c, transfer_delay=300)
         running = capture(c, db["id"])
         assert running["finished_at"] is None and running["started_at"]
@@ -184,8 +184,8 @@ def test_running_transfer_can_be_canceled(sandbox: RunningSandbox) -> None:
 
 def test_26th_manual_backup_on_standard_expires_the_oldest(sandbox: RunningSandbox) -> None:
     with sandbox.http() as c:
-        make_app(c, "keep")
-        db = make_db(c, "keep", "standard-0")
+        create_app(c, "keep")
+        db = create_db(c, "keep", "standard-0")
         for _ in range(25):
             capture(c, db["id"])
         assert len(transfers(c, "keep")) == 25

@@ -131,17 +131,20 @@ def grouping(sql: str) -> tuple[str, str]:
     """``(normalize(sql), fingerprint(normalize(sql)))``, cached for short texts (the hot path)."""
     if len(sql) > CACHE_MAX_CHARS:
         return _lexed_grouping(_lex(sql))
-    if _NEEDS_LEXER.search(sql) is not None:
-        return _cached_grouping(sql)  # strings, comments: cached by their exact text
+    # Whether a text needs the full lexer does not depend on its digits either: a digit shape in
+    # _by_digit_shape never needs it, so a hit skips that test too.
     digit_shape = sql.encode().translate(_DIGITS_AS_ZERO)  # bytes: str.translate is far slower
     found = _by_digit_shape.get(digit_shape)
-    if found is None:
-        lexed = _NUMBERS.sub("?", sql)
-        found = _cached_lexed_grouping(lexed)
-        if _DIGIT.search(lexed) is None:
-            if len(_by_digit_shape) >= CACHE_ENTRIES:
-                del _by_digit_shape[next(iter(_by_digit_shape))]  # the oldest entry
-            _by_digit_shape[digit_shape] = found
+    if found is not None:
+        return found
+    if _NEEDS_LEXER.search(sql) is not None:
+        return _cached_grouping(sql)  # strings, comments: cached by their exact text
+    lexed = _NUMBERS.sub("?", sql)
+    found = _cached_lexed_grouping(lexed)
+    if _DIGIT.search(lexed) is None:
+        if len(_by_digit_shape) >= CACHE_ENTRIES:
+            del _by_digit_shape[next(iter(_by_digit_shape))]  # the oldest entry
+        _by_digit_shape[digit_shape] = found
     return found
 
 

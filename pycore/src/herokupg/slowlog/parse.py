@@ -142,6 +142,11 @@ class SlowQuery(NamedTuple):
         return prefix_value(self.prefix_text, "user")
 
 
+# Builds a LogMessage or SlowQuery from all its fields without the Python-level __new__ that
+# NamedTuple generates (the hot path builds one of each per slow query).
+_new = tuple.__new__
+
+
 class _Open:
     """A message whose lines are still arriving (continuation lines may come before the first)."""
 
@@ -210,7 +215,12 @@ class MessageAssembler:
                     continue
                 key = (proc, att)
                 current = opened.get(key)
-                if current is None or current.n != n:
+                if current is not None and current.n == n:  # another line of an open message
+                    current.touched = count
+                    if k == "1":
+                        self._first_line(current, key, ts, body)  # after its continuations, or twice
+                        continue
+                else:  # a new message: the process's previous one is complete
                     if current is not None:
                         if k != "1" and int(n) < int(current.n):
                             stats.malformed_lines += 1  # a late line of a message already flushed
@@ -225,22 +235,14 @@ class MessageAssembler:
                         done = self._flush(next(iter(opened)))
                         if done is not None:
                             yield done
-                else:
-                    current.touched = count
-                if k == "1":
-                    if current.level is not None:
-                        stats.malformed_lines += 1  # a second first line for the same N
+                    if k == "1":
+                        h = head(body)  # the usual start, inline; odd first lines take _first_line
+                        if h is None:
+                            self._first_line(current, key, ts, body)
+                        else:
+                            current.code, current.prefix, current.level, current.body = h.groups()
+                            current.chars = len(current.body)
                         continue
-                    h = head(body)
-                    if h is not None:
-                        current.code, current.prefix, current.level, current.body = h.groups()
-                    elif not self._start_loose(current, body):
-                        stats.malformed_lines += 1
-                        del opened[key]
-                        continue
-                    current.ts = ts
-                    current.chars += len(current.body)
-                    continue
                 if current.chars + len(body) > MAX_MESSAGE_CHARS:
                     if current.chars <= MAX_MESSAGE_CHARS:
                         stats.truncated_messages += 1
@@ -268,17 +270,27 @@ class MessageAssembler:
         else:
             self.stats.ignored_lines += 1
 
-    @staticmethod
-    def _start_loose(current: _Open, body: str) -> bool:
-        """A first line _HEAD refused (a stray quote in a prefix value): the first `LEVEL:  ` wins."""
-        loose = _HEAD_LOOSE.match(body)
-        if loose is None:
-            return False
-        head, current.level, current.body = loose.groups()
-        code = _CODE.search(head)
-        current.code = code.group(1) if code else None
-        current.prefix = head
-        return True
+    def _first_line(self, current: _Open, key: tuple[str, str | None], ts: str, body: str) -> None:
+        """The ``[N-1]`` line of ``current``: its level, code, prefix and text. A second one is
+        malformed; so is one without a level, and its message is dropped."""
+        if current.level is not None:
+            self.stats.malformed_lines += 1
+            return
+        h = _HEAD.match(body)
+        if h is not None:
+            current.code, current.prefix, current.level, current.body = h.groups()
+        else:
+            loose = _HEAD_LOOSE.match(body)  # a stray quote in a prefix value: the first LEVEL wins
+            if loose is None:
+                self.stats.malformed_lines += 1
+                del self._open[key]
+                return
+            head, current.level, current.body = loose.groups()
+            code = _CODE.search(head)
+            current.code = code.group(1) if code else None
+            current.prefix = head
+        current.ts = ts
+        current.chars += len(current.body)
 
     def _flush(self, key: tuple[str, str | None]) -> LogMessage | None:
         item = self._open.pop(key)
@@ -292,7 +304,8 @@ class MessageAssembler:
             parts.sort(key=_position)  # lines of one process arrive in order: a no-op pass, usually
             text = "\n".join([item.body, *(p[1] for p in parts)])
         self.stats.messages += 1
-        return LogMessage(item.ts, item.proc, item.att, int(item.n), item.level, text, item.code, item.prefix)
+        fields = (item.ts, item.proc, item.att, int(item.n), item.level, text, item.code, item.prefix)
+        return _new(LogMessage, fields)
 
     def flush(self) -> list[LogMessage]:
         """End of input: every open message is complete."""
@@ -338,9 +351,9 @@ class SlowQueryExtractor:
         else:
             name = (name.strip() or None) if name else None
         self.stats.slow_queries += 1
-        return SlowQuery(
+        return _new(SlowQuery, (
             msg.ts, msg.proc, msg.attachment, float(duration), kind, sql.strip(), name, msg.prefix_text
-        )
+        ))
 
     def _remember_statement(self, msg: LogMessage) -> None:
         """A ``statement:`` logged by log_statement: its duration comes in a later message."""

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Our modules against the official Heroku CLI, side by side, on one memory-engine sandbox.
 
-Every request is counted server-side by the same ASGI counter (benchlib.Counter) wrapped around
-the sandbox, whoever sends it; admin calls that set the scene (/_sandbox/) are not counted.
+Every request is counted server-side by the same ASGI counter (herokupg.sandbox.testing.Counter)
+wrapped around the sandbox, whoever sends it; admin calls that set the scene (/_sandbox/) are not
+counted.
 
 1. Requests per operation: each Heroku CLI command (or pair) against the module doing the same,
    each on a fresh app in the same state, and the module's idempotent rerun (target: <= 3).

@@ -13,6 +13,8 @@ import pytest
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import ConflictError, ForbiddenError, NotFoundError
+from herokupg.models import Attachment, DatabaseInfo
+from herokupg.ops.info import url_names
 from herokupg.resolve import (
     all_databases,
     is_advanced,
@@ -82,7 +84,6 @@ def heroku() -> FakeHeroku:
 
 @pytest.mark.parametrize("ident", ["DATABASE_URL", "DATABASE"])
 def test_database_forms(heroku: FakeHeroku, ident: str) -> None:
-    heroku.resolves("myapp", ident, [DATABASE])
     db = resolve_database(heroku.api(), "myapp", ident)
     assert db.app == "myapp"
     assert db.attachment.name == "DATABASE"
@@ -91,7 +92,17 @@ def test_database_forms(heroku: FakeHeroku, ident: str) -> None:
     assert db.plan == "heroku-postgresql:standard-0" and not db.is_essential
     assert db.names == ("DATABASE", "HEROKU_POSTGRESQL_PINK", "ANALYST")
     assert db.billing_app == "myapp"
-    assert json.loads(heroku.requests[0].content) == {"addon_attachment": ident, "app": "myapp"}
+    # It matches an attachment of the list by the resolver's own rules: the resolver is not asked.
+    assert heroku.paths() == ["/apps/myapp/addon-attachments"]
+
+
+def test_identifier_unknown_to_the_list_goes_to_the_resolver(heroku: FakeHeroku) -> None:
+    heroku.resolves("myapp", "database_url", [DATABASE])
+    db = resolve_database(heroku.api(), "myapp", "database_url")
+    assert db.attachment.name == "DATABASE"
+    assert db.names == ("DATABASE", "HEROKU_POSTGRESQL_PINK", "ANALYST")
+    assert heroku.paths() == ["/apps/myapp/addon-attachments", RESOLVE]
+    assert json.loads(heroku.requests[1].content) == {"addon_attachment": "database_url", "app": "myapp"}
 
 
 def test_default_identifier_is_database_url(heroku: FakeHeroku) -> None:
@@ -120,12 +131,14 @@ def test_addon_name_matching_several_attachments_of_one_database(heroku: FakeHer
 def test_other_app_form(heroku: FakeHeroku) -> None:
     other = {"id": "0b5d2f8e-9f61-4e0a-8f2c-7c3b8a9e1d02", "name": "otherapp"}
     theirs = {**copy.deepcopy(DATABASE), "app": other, "id": "b0b0b0b0-0009-4000-8000-000000000009"}
-    heroku.resolves("otherapp", "DATABASE", [theirs])
+    heroku.resolves("otherapp", "PRIMARY", [theirs])
     heroku.routes[("GET", "/apps/otherapp/addon-attachments")] = [theirs]
     db = resolve_database(heroku.api(), "myapp", "otherapp::DATABASE")
     assert db.app == "otherapp"
     assert db.attachment.app.name == "otherapp"
-    assert json.loads(heroku.requests[0].content) == {"addon_attachment": "DATABASE", "app": "otherapp"}
+    assert heroku.paths() == ["/apps/otherapp/addon-attachments"]
+    assert resolve_database(heroku.api(), "myapp", "otherapp::PRIMARY").app == "otherapp"
+    assert json.loads(heroku.requests[-1].content) == {"addon_attachment": "PRIMARY", "app": "otherapp"}
     assert "/apps/myapp/addon-attachments" not in heroku.paths()
 
 
@@ -198,7 +211,7 @@ def test_fallback_matches_a_config_var_copy(heroku: FakeHeroku) -> None:
     }
     db = resolve_database(heroku.api(), "myapp", "REPORTING")
     assert db.attachment.name == "HEROKU_POSTGRESQL_GREEN"
-    assert heroku.paths() == [RESOLVE, "/apps/myapp/addon-attachments", "/apps/myapp/config-vars"]
+    assert heroku.paths() == ["/apps/myapp/addon-attachments", RESOLVE, "/apps/myapp/config-vars"]
 
 
 def test_fallback_with_url_suffix_and_equivalent_matches(heroku: FakeHeroku) -> None:
@@ -240,15 +253,15 @@ def test_fallback_distinct_databases_reraise_the_404(heroku: FakeHeroku) -> None
 
 def test_other_resolver_errors_propagate(heroku: FakeHeroku) -> None:
     heroku.resolves(
-        "myapp", "DATABASE", {"id": "forbidden", "message": "You do not have access."}, status=403
+        "myapp", "SECRET", {"id": "forbidden", "message": "You do not have access."}, status=403
     )
     with pytest.raises(ForbiddenError):
-        resolve_database(heroku.api(), "myapp", "DATABASE")
+        resolve_database(heroku.api(), "myapp", "SECRET")
     heroku.resolves("myapp", "GONE", {"id": "gone", "message": "Gone."}, status=404)
     with pytest.raises(NotFoundError) as err:
         resolve_database(heroku.api(), "myapp", "GONE")
     assert err.value.error_id == "gone"  # only id=not_found triggers the fallback
-    assert "/apps/myapp/addon-attachments" not in heroku.paths()
+    assert "/apps/myapp/config-vars" not in heroku.paths()
 
 
 def test_service_override_env(heroku: FakeHeroku, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -314,6 +327,27 @@ def test_name_for_url_no_match() -> None:
 
 def test_name_for_url_exact_value() -> None:
     assert name_for_url({"FOO": "not-a-url", "BAR": "x"}, "not-a-url") == "FOO"
+
+
+def test_url_names_name_databases_as_the_config_vars_do() -> None:
+    # From the databases' own resource_url, without the config vars (heroku_pg_info's no-op).
+    pooler = {
+        **copy.deepcopy(DATABASE),
+        "id": "b0b0b0b0-0007-4000-8000-000000000007",
+        "name": "DATABASE_CONNECTION_POOL",
+        "namespace": "connection-pooling:default",
+        "config_vars": ["DATABASE_CONNECTION_POOL_URL"],
+    }
+    attachments = [Attachment.model_validate(a) for a in [*ATTACHMENTS, pooler]]
+    infos = [
+        DatabaseInfo(addon_id=A1, resource_url=CONFIG["DATABASE_URL"]),
+        DatabaseInfo(addon_id=A2, resource_url=CONFIG["HEROKU_POSTGRESQL_GREEN_URL"]),
+        None,  # still provisioning
+    ]
+    names = url_names(attachments, infos)
+    assert sorted(names) == sorted(k for k in CONFIG if k.startswith(("DATABASE", "HEROKU", "ANALYST")))
+    for url in (CONFIG["DATABASE_URL"], CONFIG["HEROKU_POSTGRESQL_GREEN_URL"], "postgres://elsewhere/d"):
+        assert name_for_url(names, url) == name_for_url(CONFIG, url)
 
 
 # -- plan classification ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Resolve a database identifier to an attachment exactly as the Heroku CLI's DatabaseResolver does.
 
 Identifiers: ``DATABASE``, ``DATABASE_URL``, ``HEROKU_POSTGRESQL_GREEN[_URL]``, an add-on name,
-or ``otherapp::NAME``. The attachment resolver is asked first; only ``heroku-postgresql``
-attachments are kept; on a plain 404 the app's attachments and config vars are searched instead
-(contract §1, heroku-cli-util ``utils/pg/databases.ts``).
+or ``otherapp::NAME``. The attachment resolver decides (its own rules are applied to the app's
+attachment list, which is read anyway, before asking it); only ``heroku-postgresql`` attachments
+are kept; on a plain 404 the app's attachments and config vars are searched instead (contract §1,
+heroku-cli-util ``utils/pg/databases.ts``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from herokupg.api import HerokuAPI
 from herokupg.errors import ConflictError, NotFoundError
 from herokupg.models import Addon, Attachment
 
@@ -153,10 +154,71 @@ def _resolved(app: str, attachment: Attachment, names: tuple[str, ...]) -> Resol
     )
 
 
+class Lookups(Protocol):
+    """The reads resolution sends: :class:`HerokuAPI` itself, or an operation's memo of it."""
+
+    def resolve_attachment(self, app: str, ident: str) -> list[Attachment]: ...
+
+    def list_attachments(self, app: str) -> list[Attachment]: ...
+
+    def config_vars(self, app: str) -> dict[str, str]: ...
+
+
+def _named(attachment: Attachment, identifier: str) -> bool:
+    """The attachment resolver's own rules: attachment id, name or ``<name>_URL``, add-on id or name."""
+    return identifier in (
+        attachment.id,
+        attachment.name,
+        f"{attachment.name}_URL",
+        attachment.addon.id,
+        attachment.addon.name,
+    )
+
+
+def _singular(
+    candidates: list[Attachment], identifier: str, app: str, namespace: str | None
+) -> list[Attachment]:
+    """The resolver's Postgres matches narrowed as the CLI does; NotFoundError when none is left."""
+    matches = _singularize([a for a in candidates if _is_pg(a)], namespace)
+    if not matches:
+        where = f" in namespace {namespace!r}" if namespace else ""
+        raise NotFoundError(
+            f"Couldn't find that addon. No Heroku Postgres attachment matches {identifier!r} "
+            f"on app {app!r}{where}.",
+            status=404,
+            error_id="not_found",
+            resource="addon",
+        )
+    return matches
+
+
+def _by_config_var(
+    attachments: list[Attachment], config: dict[str, str], identifier: str
+) -> list[Attachment]:
+    """The CLI's fallback when the resolver knows no such name: attachments whose URL is ``identifier``'s."""
+    target = identifier if identifier.endswith("_URL") else f"{identifier}_URL"
+    pg = [a for a in attachments if _is_pg(a)]
+    url = config.get(target)
+    matches = [a for a in pg if url and url == config.get(a.url_config_var or "")]
+    if not matches:
+        options = ", ".join(_strip_url(a.url_config_var or a.name) for a in pg)
+        raise NotFoundError(
+            f"Unknown database: {_strip_url(identifier)}. Valid options are: {options}",
+            status=404,
+            error_id="not_found",
+        )
+    return matches
+
+
 def resolve_database(
-    api: HerokuAPI, app: str, identifier: str = DEFAULT_IDENTIFIER, *, namespace: str | None = None
+    api: Lookups, app: str, identifier: str = DEFAULT_IDENTIFIER, *, namespace: str | None = None
 ) -> ResolvedDatabase:
     """Resolve ``identifier`` on ``app`` to one Heroku Postgres attachment.
+
+    The app's attachment list is read first: every attachment name of the database comes from it,
+    and when the identifier matches there by the resolver's own rules, the resolver's answer is
+    known without asking it. Any other identifier goes to the resolver, then (on its 404) to the
+    config vars, as in the CLI.
 
     Raises NotFoundError ("<app> has no databases", "Unknown database: X. Valid options are: ..."),
     or ConflictError(error_id="multiple_matches") when several distinct databases match.
@@ -166,7 +228,6 @@ def resolve_database(
     if other_app:
         app, identifier = other_app.group(1), other_app.group(2)
 
-    app_attachments: list[Attachment] | None = None
     configs: dict[str, dict[str, str]] = {}
 
     def config_of(name: str) -> dict[str, str]:
@@ -175,57 +236,38 @@ def resolve_database(
             configs[name] = api.config_vars(name)
         return configs[name]
 
+    attachments = api.list_attachments(app)
+    named = [a for a in attachments if _named(a, identifier)]
     try:
-        candidates = [a for a in api.resolve_attachment(app, identifier) if _is_pg(a)]
+        candidates = named or api.resolve_attachment(app, identifier)
     except NotFoundError as exc:
         if exc.error_id != "not_found":
             raise
         # The resolver knows nothing by that name: try config var names, as the CLI does.
-        app_attachments = api.list_attachments(app)
-        pg = [a for a in app_attachments if _is_pg(a)]
-        if not pg:
+        if not any(_is_pg(a) for a in attachments):
             raise NotFoundError(f"{app} has no databases", status=404, error_id="not_found") from None
-        config = config_of(app)
-        target = identifier if identifier.endswith("_URL") else f"{identifier}_URL"
-        matches = [
-            a for a in pg if config.get(target) and config.get(target) == config.get(a.url_config_var or "")
-        ]
-        if not matches:
-            options = ", ".join(_strip_url(a.url_config_var or a.name) for a in pg)
-            raise NotFoundError(
-                f"Unknown database: {_strip_url(identifier)}. Valid options are: {options}",
-                status=404,
-                error_id="not_found",
-            ) from None
+        matches = _by_config_var(attachments, config_of(app), identifier)
         pending_error: Exception = exc
     else:
-        matches = _singularize(candidates, namespace)
-        if not matches:
-            where = f" in namespace {namespace!r}" if namespace else ""
-            raise NotFoundError(
-                f"Couldn't find that addon. No Heroku Postgres attachment matches {identifier!r} "
-                f"on app {app!r}{where}.",
-                status=404,
-                error_id="not_found",
-                resource="addon",
-            )
+        matches = _singular(candidates, identifier, app, namespace)
         pending_error = _ambiguous(matches)
 
     first = matches[0]
+    home = first.app.name or app
     if len(matches) > 1:
         # Several attachments of one add-on on one app pointing at the same URL are one database.
         same = all(m.addon.id == first.addon.id and m.app.id == first.app.id for m in matches)
-        config = config_of(first.app.name or app) if same else {}
+        config = config_of(home) if same else {}
         first_url = config.get(first.url_config_var or "")
         if not same or any(config.get(m.url_config_var or "") != first_url for m in matches):
             raise pending_error
 
-    if app_attachments is None:
-        app_attachments = api.list_attachments(first.app.name or app)
-    return _resolved(first.app.name or app, first, _attachment_names(app_attachments, first.addon.id))
+    if home != app:
+        attachments = api.list_attachments(home)
+    return _resolved(home, first, _attachment_names(attachments, first.addon.id))
 
 
-def all_databases(api: HerokuAPI, app: str) -> list[ResolvedDatabase]:
+def all_databases(api: Lookups, app: str) -> list[ResolvedDatabase]:
     """Every (non-Advanced) Heroku Postgres database on ``app``, one per add-on, DATABASE first."""
     attachments = api.list_attachments(app)
     pg = [a for a in attachments if _is_pg(a) and is_legacy(a.plan_name)]

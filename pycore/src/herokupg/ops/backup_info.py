@@ -28,12 +28,12 @@ def backup_info(
     owner = app
     matcher: DatabaseMatcher | None = None
     if database:
-        db = resolve_database(ctx.api, app, database)
+        db = resolve_database(ctx.reads, app, database)
         owner = db.billing_app or app
-        matcher = DatabaseMatcher.of(ctx.api, db)
+        matcher = DatabaseMatcher.of(db, ctx.reads.config_vars(db.app).get(db.config_var))
     selected = [
         t
-        for t in sort_newest_first(ctx.api.list_transfers(owner))
+        for t in sort_newest_first(ctx.reads.list_transfers(owner))
         if (kind == "all" or t.kind == kind)
         and (succeeded is None or t.succeeded == succeeded)
         and (matcher is None or matcher.involved_in(t))

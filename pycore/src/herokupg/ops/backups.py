@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from herokupg.errors import NotFoundError, ValidationError
-from herokupg.models import Transfer
+from herokupg.models import DatabaseInfo, Transfer
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
 from herokupg.ops.download import Downloaded, download, target_path
 from herokupg.ops.transfers_common import (
@@ -57,19 +57,19 @@ def _names(transfers: list[Transfer]) -> list[str]:
     return [t.name for t in sort_newest_first(transfers)]
 
 
-def _check_provisioned(ctx: Context, db: ResolvedDatabase, result: Result) -> None:
+def _check_provisioned(ctx: Context, db: ResolvedDatabase, result: Result) -> DatabaseInfo:
     """As the CLI does before capturing: a 404 means the database is not provisioned yet."""
-    try:
-        info = ctx.api.database(db.addon_id)
-    except NotFoundError:
+    info = ctx.reads.database(db.addon_id)
+    if info is None:
         raise ValidationError(
             f"{db.addon_name} is not yet provisioned; wait for it (heroku_pg_info) and run again."
-        ) from None
+        )
     if "On" in "".join(info.info_value("Continuous Protection")):
         result.warnings.append(
             "Continuous protection is already enabled for this database. Logical backups of large "
             "databases are likely to fail."
         )
+    return info
 
 
 def _reusable(backups: list[Transfer], max_age: float, now: datetime) -> Transfer | None:
@@ -119,7 +119,7 @@ def _use_existing(ctx: Context, req: BackupRequest, path: Path | None) -> Result
     """``id`` given: sign and/or download that backup of ``app``; nothing is captured."""
     assert req.backup_id is not None
     result = Result()
-    transfers = ctx.api.list_transfers(req.app)
+    transfers = ctx.reads.list_transfers(req.app)
     found = next((t for t in transfers if t.name == req.backup_id), None)
     if found is None or not found.is_backup:
         message = f"Backup {req.backup_id} not found for {req.app}"
@@ -136,11 +136,11 @@ def capture_backup(ctx: Context, req: BackupRequest) -> Result:
     if req.backup_id is not None:
         return _use_existing(ctx, req, path)
     result = Result()
-    db = resolve_database(ctx.api, req.app, req.database or DEFAULT_IDENTIFIER)
+    db = resolve_database(ctx.reads, req.app, req.database or DEFAULT_IDENTIFIER)
     billing = db.billing_app or req.app
-    _check_provisioned(ctx, db, result)
-    matcher = DatabaseMatcher.of(ctx.api, db)
-    backups = [t for t in ctx.api.list_transfers(billing) if t.is_backup and matcher.source_of(t)]
+    info = _check_provisioned(ctx, db, result)
+    matcher = DatabaseMatcher.of(db, info.resource_url)
+    backups = [t for t in ctx.reads.list_transfers(billing) if t.is_backup and matcher.source_of(t)]
     result.before = {"backups": _names(backups)}
     target: Transfer | None = None
     if max_age is not None:
@@ -166,7 +166,7 @@ def delete_backup(ctx: Context, app: str, backup_id: str | None, confirm: str | 
     check_backup_id(backup_id)
     require_confirmation(app, confirm, f"Deleting backup {backup_id} of {app}")
     result = Result()
-    backups = [t for t in ctx.api.list_transfers(app) if t.is_backup]
+    backups = [t for t in ctx.reads.list_transfers(app) if t.is_backup]
     result.before = {"backups": _names(backups)}
     found = next((t for t in backups if t.name == backup_id), None)
     if found is None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import (
     APIError,
     ConfirmationRequiredError,
     ConnectionFailedError,
+    NotFoundError,
     OperationTimeoutError,
     ValidationError,
 )
+from herokupg.models import Attachment, DatabaseInfo, Transfer
 
 T = TypeVar("T")
 
@@ -74,14 +76,64 @@ class Result:
         return {"before": self.before or {}, "after": self.after or {}}
 
 
+class Reads:
+    """The state reads of one operation, each sent once and then remembered.
+
+    An operation decides from the same answers wherever it looks (resolving, checking, describing)
+    instead of asking again. Everything is forgotten before a write and before each poll of a
+    wait, when the state may have changed. The read methods are named as on :class:`HerokuAPI`,
+    so resolution takes either.
+    """
+
+    def __init__(self, api: HerokuAPI) -> None:
+        self.api = api
+        self._answers: dict[tuple[str, str], Any] = {}
+
+    def _once(self, kind: str, key: str, fetch: Callable[[str], T]) -> T:
+        if (kind, key) not in self._answers:
+            self._answers[(kind, key)] = fetch(key)
+        return cast(T, self._answers[(kind, key)])
+
+    def list_attachments(self, app: str) -> list[Attachment]:
+        return self._once("attachments", app, self.api.list_attachments)
+
+    def config_vars(self, app: str) -> dict[str, str]:
+        return self._once("config_vars", app, self.api.config_vars)
+
+    def database(self, addon_id: str) -> DatabaseInfo | None:
+        """The Data API's view of a database; None while it is still provisioning (a 404)."""
+        return self._once("database", addon_id, self._database)
+
+    def _database(self, addon_id: str) -> DatabaseInfo | None:
+        try:
+            return self.api.database(addon_id)
+        except NotFoundError:
+            return None
+
+    def list_transfers(self, app: str) -> list[Transfer]:
+        return self._once("transfers", app, self.api.list_transfers)
+
+    def resolve_attachment(self, app: str, ident: str) -> list[Attachment]:
+        return self.api.resolve_attachment(app, ident)
+
+    def forget(self) -> None:
+        self._answers.clear()
+
+
 @dataclass
 class Context:
+    """What one operation runs with. ``reads`` remembers its answers: use a Context per operation."""
+
     api: HerokuAPI
     check_mode: bool = False
     wait: WaitOptions = field(default_factory=WaitOptions)
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     wrote: bool = False  # set once a write was sent: a later failure still changed something
+    reads: Reads = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.reads = Reads(self.api)
 
     def write(
         self,
@@ -94,6 +146,7 @@ class Context:
         result.changed = True
         if self.check_mode:
             return None
+        self.reads.forget()  # the write may change anything read so far
         try:
             sent = send()
         except ConnectionFailedError as exc:  # before APIError: it is one, with no status
@@ -126,6 +179,7 @@ class Context:
         deadline = self.monotonic() + self.wait.timeout
         interval = self.wait.first_interval
         while True:
+            self.reads.forget()  # each poll reads anew; what the last one read stays for afterwards
             done, status = probe()
             if done:
                 return status

@@ -13,10 +13,9 @@ from typing import Any, Literal
 from herokupg.errors import ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, Result
-from herokupg.ops.info import describe, fetch_database
+from herokupg.ops.info import describe, url_names
 from herokupg.ops.replication_common import (
     Readiness,
-    app_attachments,
     attachment_named,
     check_attachment_name,
     check_plan,
@@ -89,7 +88,7 @@ def _followers(
     for addon_id, att in _default_attachments(attachments).items():
         if addon_id == leader.addon_id or not _billed_to(att.addon, app):
             continue
-        info = fetch_database(ctx, addon_id)
+        info = ctx.reads.database(addon_id)
         if info is None:
             pending.append(Follower(att, None))
         elif follows(info, leader_url):
@@ -134,8 +133,8 @@ def ensure_follower(
 ) -> Result:
     """Ensure the follower ``name`` of ``leader`` is present/absent, or exactly ``count`` followers."""
     _validate(name, count, state, max_lag, plan)
-    leader_db = resolve_database(ctx.api, app, leader)
-    leader_info = fetch_database(ctx, leader_db.addon_id)
+    leader_db = resolve_database(ctx.reads, app, leader)
+    leader_info = ctx.reads.database(leader_db.addon_id)
     if leader_info is None:
         raise ValidationError(f"The leader {leader_db.addon_name} is still provisioning; wait for it first.")
     if state == "present":
@@ -147,7 +146,7 @@ def ensure_follower(
         check_source_tier(leader_db, "follow")
     plan_full = check_plan(plan or leader_db.plan, "Follow") if state == "present" else leader_db.plan
 
-    attachments = app_attachments(ctx, app)
+    attachments = ctx.reads.list_attachments(app)
     existing, pending = _followers(ctx, app, attachments, leader_db, leader_info.resource_url)
     result = Result()
     leader_name = leader_db.config_var.removesuffix("_URL")
@@ -159,14 +158,15 @@ def ensure_follower(
         assert count is not None
         _settle_pending(ctx, app, pending)
         if pending:
-            attachments = app_attachments(ctx, app)
+            attachments = ctx.reads.list_attachments(app)
             existing, _ = _followers(ctx, app, attachments, leader_db, leader_info.resource_url)
             result.before["followers"] = _follower_names(existing)
         keep = _ensure_count(*ctx_args, attachments, existing, count, leader_info.resource_url)
 
+    known = {f.addon.name: f.info for f in existing}
     for addon_name in keep:
-        wait_ready(ctx, Readiness(app, addon_name, max_lag))
-    result.data = _report(ctx, app, leader_db, leader_info.resource_url, name, keep, result)
+        wait_ready(ctx, Readiness(app, addon_name, max_lag), known.get(addon_name))
+    result.data = _report(ctx, app, leader_db, leader_info, name, keep, result)
     if name is not None and state == "present" and keep and result.data["follower"] is None:
         if ctx.wait.enabled and not ctx.check_mode:  # an adopted add-on turned out to be something else
             raise ValidationError(
@@ -192,7 +192,7 @@ def _ensure_named(
     ours = next((f for f in existing if f.addon.id == att.addon.id), None) if att else None
     leader_name = leader.config_var.removesuffix("_URL")
     if att is not None and ours is None:
-        info = fetch_database(ctx, att.addon.id) if is_postgres(att.plan_name) else None
+        info = ctx.reads.database(att.addon.id) if is_postgres(att.plan_name) else None
         if is_postgres(att.plan_name) and info is None and state == "present":
             ours = Follower(att, None)  # a rerun after a timeout: still provisioning; verified once ready
         else:
@@ -216,7 +216,7 @@ def _ensure_named(
         return [ours.addon.name]
 
     def find_created() -> Addon | None:
-        found = attachment_named(app_attachments(ctx, app), name)
+        found = attachment_named(ctx.reads.list_attachments(app), name)
         return found.addon if found and found.addon.id != leader.addon_id else None
 
     created = create_addon(
@@ -257,7 +257,7 @@ def _ensure_count(
     for _ in range(count - len(existing)):
 
         def find_created() -> Addon | None:
-            now, _pending = _followers(ctx, app, app_attachments(ctx, app), leader, leader_url)
+            now, _pending = _followers(ctx, app, ctx.reads.list_attachments(app), leader, leader_url)
             fresh = [f.addon for f in now + _pending if f.addon.id not in known]
             return fresh[0] if fresh else None
 
@@ -289,18 +289,18 @@ def _report(
     ctx: Context,
     app: str,
     leader: ResolvedDatabase,
-    leader_url: str | None,
+    leader_info: DatabaseInfo,
     name: str | None,
     keep: list[str],
     result: Result,
 ) -> dict[str, Any]:
     """The leader's followers on the app now (described like heroku_pg_info), and the named one."""
-    attachments = app_attachments(ctx, app)
-    config_vars = ctx.api.config_vars(app)
-    found, pending = _followers(ctx, app, attachments, leader, leader_url)
+    attachments = ctx.reads.list_attachments(app)
+    found, pending = _followers(ctx, app, attachments, leader, leader_info.resource_url)
     pending = [p for p in pending if p.addon.name in keep]  # ours, still provisioning
+    names = url_names(attachments, [leader_info, *(f.info for f in found)])
     described = [
-        describe(resolved_from(app, f.attachment, attachments), f.info, config_vars)
+        describe(resolved_from(app, f.attachment, attachments), f.info, names)
         for f in sorted(found + pending, key=lambda f: f.attachment.name)
     ]
     data: dict[str, Any] = {"leader": leader.config_var.removesuffix("_URL"), "followers": described}

@@ -12,10 +12,9 @@ from typing import Literal
 from herokupg.errors import ValidationError
 from herokupg.models import Addon, DatabaseInfo, Leader
 from herokupg.ops.base import Context, Result
-from herokupg.ops.info import fetch_database
+from herokupg.ops.info import url_names
 from herokupg.ops.replication_common import (
     Readiness,
-    app_attachments,
     attachment_named,
     check_attachment_name,
     check_plan,
@@ -82,8 +81,8 @@ def ensure_fork(
 ) -> Result:
     """Ensure the fork attached as ``name`` of ``source`` is present (and available) or absent."""
     _validate(name, state, fast, to, by, plan)
-    source_db = resolve_database(ctx.api, app, source)
-    source_info = fetch_database(ctx, source_db.addon_id)
+    source_db = resolve_database(ctx.reads, app, source)
+    source_info = ctx.reads.database(source_db.addon_id)
     if source_info is None:
         raise ValidationError(f"The source {source_db.addon_name} is still provisioning; wait for it first.")
     source_name = source_db.config_var.removesuffix("_URL")
@@ -94,10 +93,11 @@ def ensure_fork(
         check_plan(plan or source_db.plan, "Rollback" if to or by else "Fork") if state == "present" else ""
     )
 
-    att = attachment_named(app_attachments(ctx, app), name)
+    att = attachment_named(ctx.reads.list_attachments(app), name)
     ours: Addon | None = None
+    info: DatabaseInfo | None = None
     if att is not None:
-        info = fetch_database(ctx, att.addon.id) if is_postgres(att.plan_name) else None
+        info = ctx.reads.database(att.addon.id) if is_postgres(att.plan_name) else None
         pending = is_postgres(att.plan_name) and info is None and state == "present"
         if pending or (info is not None and _forked_from(info, source_info)):
             ours = att.addon  # pending: a rerun after a timeout; checked once it is ready
@@ -119,7 +119,7 @@ def ensure_fork(
     if ours is None:
 
         def find_created() -> Addon | None:
-            found = attachment_named(app_attachments(ctx, app), name)
+            found = attachment_named(ctx.reads.list_attachments(app), name)
             return found.addon if found else None
 
         config = fork_config(source_db, app, fast, to, by)
@@ -140,8 +140,9 @@ def ensure_fork(
         )
 
     if ours is not None:
-        wait_ready(ctx, Readiness(app, ours.name))
-    fork = None if ctx.check_mode and ours is None else describe_attachment(ctx, app, name)
+        wait_ready(ctx, Readiness(app, ours.name), info)
+    names = url_names(ctx.reads.list_attachments(app), [source_info])  # names the source: Forked From
+    fork = None if ctx.check_mode and ours is None else describe_attachment(ctx, app, name, names)
     if fork is not None and fork.get("provisioned") and fork.get("forked_from") is None:
         raise ValidationError(
             f"{name} on {app} is not a fork of {source_name}; remove it or pick another name."

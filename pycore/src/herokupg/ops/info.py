@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from herokupg.errors import NotFoundError
-from herokupg.models import DatabaseInfo
+from herokupg.models import Attachment, DatabaseInfo
 from herokupg.ops.base import Context, Result
 from herokupg.resolve import ResolvedDatabase, all_databases, name_for_url, resolve_database
 
 _COMMITS = re.compile(r"(\d+)\s+commits?")
+POOLER_NAMESPACE = "connection-pooling:default"  # a connection pooler's attachment
 
 
 def behind_by_commits(info: DatabaseInfo) -> int | None:
@@ -22,7 +23,7 @@ def behind_by_commits(info: DatabaseInfo) -> int | None:
     return None
 
 
-def _names(config_vars: dict[str, str], values: list[str]) -> list[str]:
+def _names(config_vars: Mapping[str, str], values: list[str]) -> list[str]:
     """Replace database URLs by config var names, as pg:info does for resolve_db_name rows."""
     return [name_for_url(config_vars, value) or value for value in values]
 
@@ -31,8 +32,13 @@ def _first(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
-def describe(db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: dict[str, str]) -> dict[str, Any]:
-    """One database as module/CLI output. No credentials: URLs become config var names."""
+def describe(
+    db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: Mapping[str, str]
+) -> dict[str, Any]:
+    """One database as module/CLI output. No credentials: URLs become config var names.
+
+    ``config_vars`` names the URLs: the app's config vars, or :func:`url_names`.
+    """
     out: dict[str, Any] = {
         "addon": db.addon_name,
         "addon_id": db.addon_id,
@@ -73,12 +79,23 @@ def describe(db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: dict[
     return out
 
 
-def fetch_database(ctx: Context, addon_id: str) -> DatabaseInfo | None:
-    """The Data API's view of a database; None while it is still provisioning (a 404)."""
-    try:
-        return ctx.api.database(addon_id)
-    except NotFoundError:
-        return None
+def url_names(attachments: list[Attachment], infos: Iterable[DatabaseInfo | None]) -> dict[str, str]:
+    """The ``*_URL`` config vars that Heroku sets for these databases, from their own answers.
+
+    An attachment's config vars point at its database's ``resource_url`` (another user's, for a
+    credential: the same database to :func:`name_for_url`), except a connection pooler's. Enough to
+    name the URLs of the databases an operation has read, without reading the app's config vars.
+    """
+    urls = {
+        info.addon_id: info.resource_url for info in infos if info and info.addon_id and info.resource_url
+    }
+    return {
+        config_var: urls[att.addon.id]
+        for att in attachments
+        if att.addon.id in urls and att.namespace != POOLER_NAMESPACE
+        for config_var in att.config_vars
+        if config_var.endswith("_URL")
+    }
 
 
 def database_info(ctx: Context, app: str, database: str | None = None, *, reveal: bool = False) -> Result:
@@ -87,10 +104,13 @@ def database_info(ctx: Context, app: str, database: str | None = None, *, reveal
     With ``reveal``, each entry also carries ``url``: the value of its config var (credentials
     included), for callers that connect to the database themselves.
     """
-    targets = [resolve_database(ctx.api, app, database)] if database else all_databases(ctx.api, app)
-    config_vars = ctx.api.config_vars(app)
-    described = [describe(db, fetch_database(ctx, db.addon_id), config_vars) for db in targets]
+    reads = ctx.reads
+    targets = [resolve_database(reads, app, database)] if database else all_databases(reads, app)
+    infos = [reads.database(db.addon_id) for db in targets]
+    # Every database of the app read: they name each other. One alone needs the config vars.
+    names = reads.config_vars(app) if database or reveal else url_names(reads.list_attachments(app), infos)
+    described = [describe(db, info, names) for db, info in zip(targets, infos, strict=True)]
     if reveal:
         for db, out in zip(targets, described, strict=True):
-            out["url"] = config_vars.get(db.config_var)
+            out["url"] = names.get(db.config_var)
     return Result(changed=False, data={"databases": described})

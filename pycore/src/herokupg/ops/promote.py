@@ -15,12 +15,11 @@ from typing import Any
 from herokupg.errors import APIError, ValidationError
 from herokupg.models import Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
-from herokupg.ops.info import behind_by_commits, fetch_database
+from herokupg.ops.info import POOLER_NAMESPACE, behind_by_commits
 from herokupg.ops.replication_common import PRIMARY, describe_attachment
 from herokupg.resolve import ResolvedDatabase, resolve_database
 
 POOLER = "DATABASE_CONNECTION_POOL"
-POOLER_NAMESPACE = "connection-pooling:default"
 
 
 def _attach_body(addon: str, app: str, name: str | None, namespace: str | None) -> dict[str, Any]:
@@ -63,11 +62,11 @@ def promote(
     require_confirmation(app, confirm, f"Promoting {database} changes the DATABASE_URL of {app}:")
     if max_lag < 0:
         raise ValidationError(f"max_lag must be 0 or more commits, got {max_lag}.")
-    target = resolve_database(ctx.api, app, database)
-    info = fetch_database(ctx, target.addon_id)
+    target = resolve_database(ctx.reads, app, database)
+    info = ctx.reads.database(target.addon_id)
     if info is None:
         raise ValidationError(f"{target.addon_name} is still provisioning; it can't be promoted yet.")
-    attachments = ctx.api.list_attachments(app)
+    attachments = ctx.reads.list_attachments(app)
     current = next((a for a in attachments if a.name == PRIMARY), None)
     namespace = target.attachment.namespace or None
     promoted = current is not None and current.addon.id == target.addon_id and current.namespace == namespace
@@ -93,9 +92,10 @@ def promote(
             f"{target.addon_name} is the DATABASE of {app} but still a read-only follower "
             f"(unfollow: false); unfollow it (heroku pg:unfollow) to make it writable."
         )
-    result.data["database"] = (
-        None if ctx.check_mode and result.changed else describe_attachment(ctx, app, PRIMARY)
-    )
+    if ctx.check_mode and result.changed:
+        result.data["database"] = None
+    else:  # the old primary's database was not read: the config vars name its URL (Following)
+        result.data["database"] = describe_attachment(ctx, app, PRIMARY, ctx.reads.config_vars(app))
     result.data.setdefault("previous", None)
     return result
 
@@ -107,7 +107,7 @@ def _unfollow(
     addon = target.addon_name
 
     def caught_up() -> tuple[bool, str]:
-        now = fetch_database(ctx, target.addon_id)
+        now = ctx.reads.database(target.addon_id)
         if now is None or not now.following:
             return True, "not following"
         lag = behind_by_commits(now)
@@ -139,7 +139,7 @@ def _unfollow(
         return
 
     def writable() -> tuple[bool, str]:
-        now = fetch_database(ctx, target.addon_id)
+        now = ctx.reads.database(target.addon_id)
         if now is None or now.following:
             return False, "following"
         status = ctx.api.wait_status(target.addon_id)

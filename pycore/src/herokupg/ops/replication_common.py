@@ -7,14 +7,14 @@ probe used while waiting, and an add-on create that is never blindly repeated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from herokupg.errors import APIError, ConnectionFailedError, NotFoundError, ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result
-from herokupg.ops.info import behind_by_commits, describe, fetch_database
+from herokupg.ops.info import behind_by_commits, describe
 from herokupg.resolve import (
     ResolvedDatabase,
     is_essential_tier,
@@ -77,10 +77,6 @@ def follows(info: DatabaseInfo, leader_url: str | None) -> bool:
     return same_database(info.following, leader_url)
 
 
-def app_attachments(ctx: Context, app: str) -> list[Attachment]:
-    return ctx.api.list_attachments(app)
-
-
 def attachment_named(attachments: list[Attachment], name: str) -> Attachment | None:
     return next((a for a in attachments if a.name == name), None)
 
@@ -96,13 +92,15 @@ def resolved_from(app: str, attachment: Attachment, attachments: list[Attachment
     )
 
 
-def describe_attachment(ctx: Context, app: str, name: str) -> dict[str, Any] | None:
+def describe_attachment(
+    ctx: Context, app: str, name: str, url_names: Mapping[str, str]
+) -> dict[str, Any] | None:
     """One database described like heroku_pg_info, by attachment name (None if not attached)."""
     try:
-        db = resolve_database(ctx.api, app, name)
+        db = resolve_database(ctx.reads, app, name)
     except NotFoundError:
         return None
-    return describe(db, fetch_database(ctx, db.addon_id), ctx.api.config_vars(app))
+    return describe(db, ctx.reads.database(db.addon_id), url_names)
 
 
 @dataclass
@@ -129,7 +127,7 @@ def probe_ready(ctx: Context, goal: Readiness) -> Callable[[], tuple[bool, str]]
             )
         if addon.state != "provisioned":
             return False, addon.state or "provisioning"
-        info = fetch_database(ctx, addon.id)
+        info = ctx.reads.database(addon.id)
         if info is None:
             return False, "provisioned; waiting for the database"
         status = ctx.api.wait_status(addon.id)
@@ -149,8 +147,19 @@ def probe_ready(ctx: Context, goal: Readiness) -> Callable[[], tuple[bool, str]]
     return probe
 
 
-def wait_ready(ctx: Context, goal: Readiness) -> str | None:
-    if ctx.check_mode or not ctx.wait.enabled:
+def ready_now(info: DatabaseInfo | None, goal: Readiness) -> bool:
+    """Whether a database answer already shows what waiting for ``goal`` would wait for."""
+    if info is None or (info.status or "").lower() != "available":
+        return False
+    if goal.max_lag is not None and info.following:
+        lag = behind_by_commits(info)
+        return lag is not None and lag <= goal.max_lag
+    return info.waiting is False
+
+
+def wait_ready(ctx: Context, goal: Readiness, known: DatabaseInfo | None = None) -> str | None:
+    """Wait until ``goal`` is ready, unless ``known`` (the database as last read) already shows it."""
+    if ctx.check_mode or not ctx.wait.enabled or ready_now(known, goal):
         return None
     probe = probe_ready(ctx, goal)
     return ctx.wait_until(probe, resource=f"{goal.addon} on {goal.app}", goal="become available")

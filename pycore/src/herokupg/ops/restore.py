@@ -77,7 +77,7 @@ def find_source(ctx: Context, spec: BackupSpec) -> Source:
     """The backup a spec names; like the CLI, it must be a backup that succeeded."""
     if spec.url is not None:
         return Source(spec, spec.url, None)
-    backups = [t for t in ctx.api.list_transfers(spec.app) if t.is_backup]
+    backups = [t for t in ctx.reads.list_transfers(spec.app) if t.is_backup]
     if spec.name == LATEST:
         found = newest([t for t in backups if t.succeeded], "finished_at")
         if found is None:
@@ -118,11 +118,11 @@ def restore_backup(
     spec = parse_backup_spec(app, backup)
     target_name = database or DEFAULT_IDENTIFIER
     require_confirmation(app, confirm, f"Restoring into {target_name} of {app} replaces all of its data and")
-    db = resolve_database(ctx.api, app, target_name)
+    db = resolve_database(ctx.reads, app, target_name)
     source = find_source(ctx, spec)
     billing = db.billing_app or app
-    matcher = DatabaseMatcher.of(ctx.api, db)
-    restores = [t for t in ctx.api.list_transfers(billing) if t.kind == "restore" and matcher.target_of(t)]
+    matcher = DatabaseMatcher.of(db, ctx.reads.config_vars(db.app).get(db.config_var))
+    restores = [t for t in ctx.reads.list_transfers(billing) if t.kind == "restore" and matcher.target_of(t)]
     last = newest([t for t in restores if t.succeeded], "finished_at")
     result = Result(before=_summary(last))
     result.data["source"] = spec.label

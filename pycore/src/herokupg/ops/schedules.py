@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from herokupg.errors import NotFoundError, ValidationError
+from herokupg.errors import ValidationError
 from herokupg.models import TransferSchedule
 from herokupg.ops.base import Context, PlannedRequest, Result
 from herokupg.resolve import DEFAULT_IDENTIFIER, ResolvedDatabase, resolve_database
@@ -52,14 +52,10 @@ def ensure_schedule(
         if not at:
             raise ValidationError("A schedule needs `at`, such as '02:00 UTC' or '6:00 America/New_York'.")
         wanted = parse_schedule_time(at)  # before any request: bad input changes nothing
-    db = resolve_database(ctx.api, app, database or DEFAULT_IDENTIFIER)
+    db = resolve_database(ctx.reads, app, database or DEFAULT_IDENTIFIER)
     result = Result()
-    if wanted is not None:
-        try:
-            ctx.api.database(db.addon_id)
-        except NotFoundError:
-            message = f"{db.addon_name} is not yet provisioned; wait for it and run again."
-            raise ValidationError(message) from None
+    if wanted is not None and ctx.reads.database(db.addon_id) is None:
+        raise ValidationError(f"{db.addon_name} is not yet provisioned; wait for it and run again.")
     current = own_schedule(ctx.api.schedules(db.addon_id), db)
     result.before = _diff(current)
     path = f"/client/v11/databases/{db.addon_id}/transfer-schedules"

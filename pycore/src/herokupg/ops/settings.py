@@ -178,7 +178,7 @@ def ensure_settings(
         raise ValidationError(
             f"settings must be a mapping of setting names to values, got {type(settings).__name__}."
         )
-    db = resolve_database(ctx.api, app, database or DEFAULT_DATABASE)
+    db = resolve_database(ctx.reads, app, database or DEFAULT_DATABASE)
     if db.is_essential:
         raise ValidationError(
             f"{ESSENTIAL_REFUSAL} {_where(db)} is on plan {db.plan}; Postgres settings can only be "

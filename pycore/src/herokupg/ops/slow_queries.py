@@ -49,7 +49,7 @@ def slow_query_report(
     labels: list[str] | None = None
     described: dict[str, Any] | None = None
     if database:
-        db = resolve_database(ctx.api, app, database)
+        db = resolve_database(ctx.reads, app, database)
         labels = database_labels(db.names)
         described = {"addon": db.addon_name, "config_var": db.config_var, "attachments": list(db.names)}
     analyzer = Analyzer(threshold_ms, labels)

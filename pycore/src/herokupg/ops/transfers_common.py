@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from herokupg.api import HerokuAPI
 from herokupg.errors import TransferFailedError, ValidationError
 from herokupg.models import Transfer, format_bytes
 from herokupg.ops.base import Context
@@ -83,8 +82,8 @@ class DatabaseMatcher:
     url: str | None
 
     @classmethod
-    def of(cls, api: HerokuAPI, db: ResolvedDatabase) -> DatabaseMatcher:
-        url = api.config_vars(db.app).get(db.config_var)
+    def of(cls, db: ResolvedDatabase, url: str | None) -> DatabaseMatcher:
+        """``url``: the database's, from its config var or the Data API's ``resource_url``."""
         return cls(frozenset({*db.names, db.addon_name}), url)
 
     def _is(self, name: str | None, url: str | None) -> bool:

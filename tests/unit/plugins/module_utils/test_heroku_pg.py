@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import subprocess
 import sys
 
 import pytest
@@ -292,3 +293,18 @@ def test_missing_library(run_module):
     assert "ImportError" in out["exception"] or "ModuleNotFoundError" in out["exception"]
     assert heroku_pg.HEROKUPG_IMPORT_ERROR is None  # restored
     assert run_module(module_main(), {"app": "a"}).failed is False
+
+
+# -- import cost ------------------------------------------------------------------------------------
+
+
+def test_import_leaves_out_the_httpx_command_line_client():
+    """httpx's optional CLI (click, rich, pygments) is not imported, and no placeholder is left."""
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('adapter', sys.argv[1])\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "assert 'httpx' in sys.modules, 'herokupg was not imported'\n"
+        "assert 'httpx._main' not in sys.modules and 'rich' not in sys.modules, sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, heroku_pg.__file__], check=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import traceback
 import uuid
 from pathlib import Path
@@ -33,6 +34,7 @@ from herokupg.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from herokupg.transport import PerSchemeTransport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
 KEY = "hrku-test-5b1c0e2a-9d7f-4c3b-8a6e-2f1d0c9b8a7e"
@@ -525,7 +527,9 @@ def test_timeout_and_validate_certs_reach_httpx() -> None:
     # TLS settings live in the httpx client; check the flag reaches it without network traffic.
     client = HerokuClient(KEY, validate_certs=False, timeout=12.5, env={})
     assert client._http.timeout.read == 12.5
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
+    transport = client._http._transport
+    assert isinstance(transport, PerSchemeTransport) and transport.verify is False
+    pool = transport._for("https")._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode.name == "CERT_NONE"
     client.close()
 
@@ -544,3 +548,15 @@ def test_against_sandbox_over_http(sandbox: Any) -> None:
         with pytest.raises(NotFoundError):
             client.get("/client/v11/databases/no-such-database-id", api="data")
     assert client.request_count == 1
+
+
+def test_plain_http_loads_no_certificates_and_https_verifies_as_asked() -> None:
+    def verify_mode(transport: httpx.HTTPTransport) -> ssl.VerifyMode:
+        mode: ssl.VerifyMode = transport._pool._ssl_context.verify_mode  # type: ignore[attr-defined]
+        return mode
+
+    strict = PerSchemeTransport(verify=True)
+    assert verify_mode(strict._for("http")) == ssl.CERT_NONE  # no CA bundle read for http
+    assert verify_mode(strict._for("https")) == ssl.CERT_REQUIRED
+    assert strict._for("https") is strict._for("https")  # one per scheme, kept
+    strict.close()

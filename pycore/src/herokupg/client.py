@@ -43,6 +43,7 @@ from herokupg.errors import (
     ValidationError,
 )
 from herokupg.redact import redact, register_secret
+from herokupg.transport import PerSchemeTransport
 
 DEFAULT_API_URL = "https://api.heroku.com"
 DEFAULT_DATA_API_URL = "https://api.data.heroku.com"
@@ -154,7 +155,7 @@ class HerokuClient:
         self._sleep = sleep
         self._warned: set[str] = set()
         self._http = httpx.Client(
-            transport=transport,
+            transport=transport or PerSchemeTransport(verify=validate_certs),
             timeout=httpx.Timeout(timeout),
             verify=validate_certs,
             follow_redirects=True,  # httpx drops Authorization on cross-origin redirects

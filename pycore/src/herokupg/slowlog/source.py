@@ -23,6 +23,7 @@ from herokupg import __version__
 from herokupg.api import HerokuAPI
 from herokupg.errors import APIError, ConnectionFailedError
 from herokupg.redact import redact
+from herokupg.transport import PerSchemeTransport
 
 _TOKEN = re.compile(r"token=[^&\s]+")
 MAX_LINES = 1500  # the most a Heroku log session returns without tail
@@ -68,7 +69,9 @@ def _stream(
     # A client of its own: no Authorization header ever goes to the log stream host.
     read_timeout = None if tail else timeout
     with httpx.Client(
-        timeout=httpx.Timeout(timeout, read=read_timeout), verify=validate_certs, follow_redirects=True
+        transport=PerSchemeTransport(verify=validate_certs),
+        timeout=httpx.Timeout(timeout, read=read_timeout),
+        follow_redirects=True,
     ) as http:
         headers = {"Accept": "text/event-stream", "User-Agent": user_agent}
         try:

@@ -89,9 +89,10 @@ class Durations:
         values = self.values
         values.append(value)
         if len(values) > self.cap:
-            self._fold()
+            self.fold()
 
-    def _fold(self) -> None:
+    def fold(self) -> None:
+        """Move the buffered durations into the buckets (once past the cap)."""
         values, self.values = self.values, []
         self.folded += len(values)
         self.folded_min = min(self.folded_min, *values)
@@ -104,7 +105,7 @@ class Durations:
         if not self.folded:
             return percentile_exact(sorted(self.values), p)
         if self.values:
-            self._fold()  # changes no figure: the durations move from the buffer to the buckets
+            self.fold()  # changes no figure: the durations move from the buffer to the buckets
         target = max(1, math.ceil(self.folded * p / 100.0))
         seen = 0
         for b in sorted(self.buckets):
@@ -129,7 +130,11 @@ class FingerprintStats:
 
     def add(self, query: SlowQuery, when: datetime | None) -> None:
         ms = query.duration_ms
-        self.durations.add(ms)
+        durations = self.durations
+        values = durations.values
+        values.append(ms)  # Durations.add, inline: this runs for every query
+        if len(values) > durations.cap:
+            durations.fold()
         self.total_ms += ms
         self.kinds.add(query.kind)
         if when is not None:

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import Counter, Hit, RunningSandbox, ansible_env, heroku_cli_env
+from herokupg.sandbox.testing import (
+    Counter,
+    Hit,
+    RunningSandbox,
+    ansible_env,
+    collections_dir,
+    heroku_cli_env,
+)
 from herokupg.sandbox.testing import counted_sandbox as sandbox_counting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,12 +173,7 @@ def collections_path() -> Path:
     configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
     if configured:
         return Path(configured.split(os.pathsep)[0])
-    base = ROOT / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
+    return collections_dir(ROOT)
 
 
 def heroku_cli() -> Path:

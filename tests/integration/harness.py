@@ -15,20 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import RunningSandbox, ansible_env
+from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
 
 
 def collections_path() -> Path:
-    """A collections dir where herokuops.postgres is this checkout (a symlink, made once)."""
-    base = ROOT / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
+    """A collections dir where herokuops.postgres is this checkout."""
+    return collections_dir(ROOT)
 
 
 @dataclass

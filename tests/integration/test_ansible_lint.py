@@ -8,19 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from harness import ROOT, collections_path
 
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def collections_path() -> Path:
-    """A collections dir where herokuops.postgres is this checkout (as conftest.py makes it)."""
-    base = ROOT / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
 
 
 @pytest.mark.timeout(600)

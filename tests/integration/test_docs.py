@@ -11,19 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from harness import ROOT, collections_path
 
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "herokuops.postgres."
-
-
-def collections_path() -> Path:
-    """A collections dir where herokuops.postgres is this checkout (a symlink, made once)."""
-    base = ROOT / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
 
 
 def action_group() -> list[str]:

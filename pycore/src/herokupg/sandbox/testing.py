@@ -172,6 +172,17 @@ def postgres_sandbox(prefix: str = "herokupg-sbx-pg-") -> Iterator[RunningSandbo
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
+def collections_dir(checkout: Path) -> Path:
+    """A collections dir where herokuops.postgres is ``checkout`` (a symlink under its .cache, made
+    once), for ANSIBLE_COLLECTIONS_PATH: ansible runs the collection from the working tree."""
+    base = checkout / ".cache" / "collections"
+    link = base / "ansible_collections" / "herokuops" / "postgres"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(checkout, target_is_directory=True)
+    return base
+
+
 def heroku_cli_env(running: RunningSandbox, binary: Path, home: Path) -> dict[str, str]:
     """Environment for Heroku CLI runs against ``running``: only this, nothing inherited but PATH
     (with ``binary``'s directory first: the CLI's git credential hook runs `heroku`), a private

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from backup_helpers import context, seed_app, seed_database, transfers
+from backup_helpers import context, transfers
 
 from herokupg.errors import (
     ConfirmationRequiredError,
@@ -20,7 +20,7 @@ from herokupg.errors import (
 from herokupg.ops.backups import BackupRequest, capture_backup, delete_backup
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.download import DownloadError
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

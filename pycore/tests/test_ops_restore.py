@@ -4,12 +4,12 @@ reruns unchanged, other apps' backups and URLs work, failures carry the logs."""
 from __future__ import annotations
 
 import pytest
-from backup_helpers import context, seed_app, seed_database, transfers
+from backup_helpers import context, transfers
 
 from herokupg.errors import ConfirmationRequiredError, NotFoundError, TransferFailedError, ValidationError
 from herokupg.ops.backups import BackupRequest, capture_backup
 from herokupg.ops.restore import restore_backup
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from herokupg.errors import ConflictError, NotFoundError, ValidationError
 from herokupg.models import SettingEntry
 from herokupg.ops.base import Context
 from herokupg.ops.settings import SettingKind, ensure_settings
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 def _seed(
@@ -22,18 +21,8 @@ def _seed(
 ) -> dict[str, Any]:
     with sandbox.http() as http:
         if http.get(f"/apps/{app}").status_code == 404:
-            http.post("/apps", json={"name": app}).raise_for_status()
-        body: dict[str, Any] = {"plan": {"name": f"heroku-postgresql:{plan}"}}
-        if attach:
-            body["attachment"] = {"name": attach}
-        response = http.post(f"/apps/{app}/addons", json=body)
-        response.raise_for_status()
-        addon: dict[str, Any] = response.json()
-        for _ in range(500):
-            if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
-                break
-            time.sleep(0.02)
-        return addon
+            seed_app(sandbox, app)
+    return seed_database(sandbox, app, f"heroku-postgresql:{plan}", attachment=attach)
 
 
 def _overrides(sandbox: RunningSandbox, addon_id: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,38 +60,6 @@ class Ansible:
             cmd, env=self.env(), cwd=self.workdir, capture_output=True, text=True, timeout=600, check=False
         )
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
-
-
-def seed_app(sandbox: RunningSandbox, name: str) -> dict[str, Any]:
-    """Create an app through the sandbox's Platform API (as a user would)."""
-    with sandbox.http() as http:
-        response = http.post("/apps", json={"name": name})
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
-
-def seed_database(
-    sandbox: RunningSandbox,
-    app: str,
-    plan: str = "heroku-postgresql:standard-0",
-    *,
-    attachment: str | None = None,
-    config: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Create a heroku-postgresql add-on and wait until the Data API knows it."""
-    body: dict[str, Any] = {"plan": {"name": plan}, "config": config or {}}
-    if attachment:
-        body["attachment"] = {"name": attachment}
-    with sandbox.http() as http:
-        response = http.post(f"/apps/{app}/addons", json=body)
-        response.raise_for_status()
-        addon: dict[str, Any] = response.json()
-        for _attempt in range(500):
-            if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
-                break
-            time.sleep(0.02)
-        return addon
 
 
 def sandbox_state(sandbox: RunningSandbox) -> dict[str, Any]:

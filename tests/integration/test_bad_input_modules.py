@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import seed_app, seed_database
 
 APP = "badmod"
 OTHER = "badmod-other"

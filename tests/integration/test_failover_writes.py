@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from harness import Ansible, seed_app, seed_database
+from harness import Ansible
 from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
+from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 pytestmark = [
     pytest.mark.postgres,

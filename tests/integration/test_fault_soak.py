@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
-from herokupg.sandbox.testing import RunningSandbox
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 FLOW = "fault_soak/flow.yml"
 ROLES = "fault_soak/roles.yml"

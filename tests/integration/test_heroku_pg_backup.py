@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import seed_app, seed_database
 
 
 def test_backup_playbook(ansible: Ansible, tmp_path: Path) -> None:

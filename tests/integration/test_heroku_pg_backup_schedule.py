@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import seed_app, seed_database
 
 
 def schedules(ansible: Ansible) -> list[tuple[str, int, str]]:

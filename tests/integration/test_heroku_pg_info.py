@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness import Ansible, seed_app, seed_database
+from harness import Ansible
+from herokupg.sandbox.testing import seed_app, seed_database
 
 
 def test_info_playbook(ansible: Ansible) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import seed_app, seed_database
 
 
 def _capture(ansible: Ansible, addon: dict[str, Any], app: str) -> dict[str, Any]:

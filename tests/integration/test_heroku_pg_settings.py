@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Ansible, sandbox_state, seed_app, seed_database
+from harness import Ansible, sandbox_state
+from herokupg.sandbox.testing import seed_app, seed_database
 
 
 def _overrides(ansible: Ansible, addon_id: str) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Ansible, seed_app, seed_database
-from herokupg.sandbox.testing import Counter, RunningSandbox, counted_sandbox
+from harness import Ansible
+from herokupg.sandbox.testing import Counter, RunningSandbox, counted_sandbox, seed_app, seed_database
 
 APP = "steady"  # a primary and a follower
 FORKED = "forked"  # a primary and its fork

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import Ansible, seed_app, seed_database
-from herokupg.sandbox.testing import free_port
+from harness import Ansible
+from herokupg.sandbox.testing import free_port, seed_app, seed_database
 from secrets_scan import MASK, Secrets, collect, collect_from
 
 TARGET = "secrets/main.yml"

@@ -172,6 +172,38 @@ def postgres_sandbox(prefix: str = "herokupg-sbx-pg-") -> Iterator[RunningSandbo
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
+def seed_app(running: RunningSandbox, name: str) -> dict[str, Any]:
+    """Create an app through the sandbox's Platform API (as a user would)."""
+    with running.http() as http:
+        response = http.post("/apps", json={"name": name})
+        response.raise_for_status()
+        app: dict[str, Any] = response.json()
+        return app
+
+
+def seed_database(
+    running: RunningSandbox,
+    app: str,
+    plan: str = "heroku-postgresql:standard-0",
+    *,
+    attachment: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Create a heroku-postgresql add-on and wait (10 s at most) until the Data API knows it."""
+    body: dict[str, Any] = {"plan": {"name": plan}, "config": config or {}}
+    if attachment:
+        body["attachment"] = {"name": attachment}
+    with running.http() as http:
+        response = http.post(f"/apps/{app}/addons", json=body)
+        response.raise_for_status()
+        addon: dict[str, Any] = response.json()
+        for _attempt in range(500):
+            if http.get(f"/client/v11/databases/{addon['id']}").status_code == 200:
+                return addon
+            time.sleep(0.02)
+    raise TimeoutError(f"{addon['name']} on {app} never became available")
+
+
 def collections_dir(checkout: Path) -> Path:
     """A collections dir where herokuops.postgres is ``checkout`` (a symlink under its .cache, made
     once), for ANSIBLE_COLLECTIONS_PATH: ansible runs the collection from the working tree."""

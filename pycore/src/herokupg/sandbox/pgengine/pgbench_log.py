@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from herokupg.redact import register_secret
 from herokupg.sandbox.engine import LogLine
 from herokupg.sandbox.logs import log_time
 from herokupg.sandbox.pgengine import binaries
@@ -103,6 +104,8 @@ def make_log(
     work.chmod(0o755)  # the server runs as `postgres` when we are root
     cluster = Cluster(work / "cluster", bins, free_port(), secrets.token_hex(16))
     password = secrets.token_hex(16)
+    for secret in (cluster.admin_password, password):
+        register_secret(secret)  # before any command can echo it (psql prints the SQL it rejects)
     started = time.monotonic()
     rounds = transactions = 0
     try:
@@ -139,7 +142,7 @@ def make_log(
                 # the next round: about what is missing at this round's rate (plus 10 %)
                 rate = grown / max(time.monotonic() - round_start, 1.0)
                 seconds = max(2, min(120, math.ceil((target - writer.written) * 1.1 / max(rate, 1.0))))
-            cluster.stop()
+            cluster.stop()  # the server writes its last lines on the way down: read them too
             size = writer.follow(final=True)
         finally:
             writer.close()

@@ -8,6 +8,7 @@ through an independent info module. The tests here run it, then check the sandbo
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -65,3 +66,12 @@ class Ansible:
 def sandbox_state(sandbox: RunningSandbox) -> dict[str, Any]:
     state: dict[str, Any] = sandbox.admin("GET", "state")
     return state
+
+
+def run_tool(cmd: list[str], *, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run a packaging/docs tool outside any ANSIBLE_* or PYTHONPATH setting of the test run; it must
+    succeed (the assertion shows the end of its output)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k != "PYTHONPATH"}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert proc.returncode == 0, f"{' '.join(cmd)} -> {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+    return proc

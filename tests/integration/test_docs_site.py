@@ -8,7 +8,6 @@ short description. The tools come from the tools venv (`make tools-venv`).
 from __future__ import annotations
 
 import ast
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from harness import run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".cache" / "tools-venv" / "bin"
@@ -24,11 +24,8 @@ PAGES = Path("collections") / "herokuops" / "postgres"
 pytestmark = pytest.mark.timeout(900)
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k != "PYTHONPATH"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    assert proc.returncode == 0, f"{' '.join(cmd)} -> {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
-    return proc
+def run(cmd: list[str], *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run_tool(cmd, cwd=cwd, timeout=900)  # the docs build installs its tools venv the first time
 
 
 def modules() -> dict[str, str]:

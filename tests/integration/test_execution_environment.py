@@ -10,14 +10,13 @@ ansible-builder comes from the tools venv (`make tools-venv`).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from harness import run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
@@ -27,16 +26,9 @@ WHEEL = f"herokupg-{GALAXY['version']}-py3-none-any.whl"
 pytestmark = pytest.mark.timeout(900)
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k != "PYTHONPATH"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    assert proc.returncode == 0, f"{' '.join(cmd)} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return proc
-
-
 @pytest.fixture(scope="module")
 def builder() -> str:
-    run(["make", "-s", "-C", str(ROOT), "tools-venv"], timeout=900)
+    run_tool(["make", "-s", "-C", str(ROOT), "tools-venv"], timeout=900)
     path = ROOT / ".cache" / "tools-venv" / "bin" / "ansible-builder"
     assert path.is_file()
     return str(path)
@@ -52,7 +44,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy2(ROOT / "meta" / name, tree / "meta" / name)
     dist = tree / "dist"
     dist.mkdir()
-    run([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
+    run_tool([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
          str(ROOT)])
     (dist / WHEEL).write_bytes(b"stand-in")
     return tree
@@ -82,7 +74,7 @@ def test_definition_pins_versions_and_ships_the_collection() -> None:
 def test_ansible_builder_create(builder: str, tmp_path: Path) -> None:
     """In the checkout itself, as the release notes say to run it."""
     context = tmp_path / "context"
-    run([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
+    run_tool([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
          "--output-filename", "Containerfile"], cwd=ROOT)
     containerfile = (context / "Containerfile").read_text()
     build = context / "_build"
@@ -103,7 +95,7 @@ def test_ansible_builder_create(builder: str, tmp_path: Path) -> None:
 def test_ansible_builder_create_copies_dist(builder: str, source: Path, tmp_path: Path) -> None:
     """With dist/ filled (`make package`), the context carries the tarball and the wheel."""
     context = tmp_path / "context"
-    run([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
+    run_tool([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
          "--output-filename", "Containerfile"], cwd=source)
     assert (context / "Containerfile").is_file()
     assert sorted(p.name for p in (context / "_build" / "dist").iterdir()) == sorted([TARBALL, WHEEL])
@@ -117,11 +109,11 @@ def test_ansible_builder_create_copies_dist(builder: str, source: Path, tmp_path
 def test_introspect_installed_collection(builder: str, source: Path, tmp_path: Path) -> None:
     """An EE that lists herokuops.postgres gets herokupg and pg_restore through this file."""
     collections = tmp_path / "collections"
-    run([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "install",
+    run_tool([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "install",
          str(source / "dist" / TARBALL), "-p", str(collections)])
     installed = collections / "ansible_collections" / "herokuops" / "postgres"
     assert (installed / "requirements.txt").read_text() == (ROOT / "meta" / "requirements.txt").read_text()
-    out = run([builder, "introspect", "--sanitize", str(collections)]).stdout
+    out = run_tool([builder, "introspect", "--sanitize", str(collections)]).stdout
     data = yaml.safe_load(out[out.index("---"):])
     assert any(line.startswith("herokupg>=") and "herokuops.postgres" in line for line in data["python"]), out
     assert any(line.startswith("postgresql-client [platform:dpkg]") for line in data["system"]), out

@@ -45,7 +45,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tree / "dist"
     dist.mkdir()
     run_tool([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
-         str(ROOT)])
+              str(ROOT)])
     (dist / WHEEL).write_bytes(b"stand-in")
     return tree
 
@@ -75,7 +75,7 @@ def test_ansible_builder_create(builder: str, tmp_path: Path) -> None:
     """In the checkout itself, as the release notes say to run it."""
     context = tmp_path / "context"
     run_tool([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
-         "--output-filename", "Containerfile"], cwd=ROOT)
+              "--output-filename", "Containerfile"], cwd=ROOT)
     containerfile = (context / "Containerfile").read_text()
     build = context / "_build"
     for name in ("requirements.txt", "bindep.txt"):
@@ -96,7 +96,7 @@ def test_ansible_builder_create_copies_dist(builder: str, source: Path, tmp_path
     """With dist/ filled (`make package`), the context carries the tarball and the wheel."""
     context = tmp_path / "context"
     run_tool([builder, "create", "-f", "meta/execution-environment.yml", "-c", str(context),
-         "--output-filename", "Containerfile"], cwd=source)
+              "--output-filename", "Containerfile"], cwd=source)
     assert (context / "Containerfile").is_file()
     assert sorted(p.name for p in (context / "_build" / "dist").iterdir()) == sorted([TARBALL, WHEEL])
     containerfile = (context / "Containerfile").read_text()
@@ -110,7 +110,7 @@ def test_introspect_installed_collection(builder: str, source: Path, tmp_path: P
     """An EE that lists herokuops.postgres gets herokupg and pg_restore through this file."""
     collections = tmp_path / "collections"
     run_tool([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "install",
-         str(source / "dist" / TARBALL), "-p", str(collections)])
+              str(source / "dist" / TARBALL), "-p", str(collections)])
     installed = collections / "ansible_collections" / "herokuops" / "postgres"
     assert (installed / "requirements.txt").read_text() == (ROOT / "meta" / "requirements.txt").read_text()
     out = run_tool([builder, "introspect", "--sanitize", str(collections)]).stdout

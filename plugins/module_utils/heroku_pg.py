@@ -10,18 +10,9 @@ errors onto ``exit_json`` / ``fail_json``. No HTTP code lives here: modules call
 
 from __future__ import annotations
 
-import sys
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-
-# httpx imports its command line client when click, rich and pygments are installed (about a
-# quarter of the import time); a module never runs it. httpx treats it as optional: a None entry
-# in sys.modules makes that import fail at once, and is dropped again after the import.
-HTTPX_CLI = "httpx._main"
-SKIP_HTTPX_CLI = HTTPX_CLI not in sys.modules
-if SKIP_HTTPX_CLI:
-    sys.modules[HTTPX_CLI] = None
 
 HEROKUPG_IMPORT_ERROR = None
 try:
@@ -31,9 +22,6 @@ try:
     from herokupg.ops.base import Context, WaitOptions
 except ImportError:
     HEROKUPG_IMPORT_ERROR = traceback.format_exc()
-finally:
-    if SKIP_HTTPX_CLI and sys.modules.get(HTTPX_CLI, HTTPX_CLI) is None:
-        del sys.modules[HTTPX_CLI]
 
 
 def common_argument_spec():

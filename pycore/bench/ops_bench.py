@@ -43,6 +43,7 @@ from benchlib import (
     addon_ids,
     addon_state,
     collections_path,
+    compile_core,
     counted_sandbox,
     heroku_cli,
     load_average,
@@ -132,6 +133,9 @@ class Bench:
                 ("backup list", "pg:backups", with_backup,
                  lambda a: [r.heroku("pg:backups", "-a", a)],
                  "heroku_pg_backup_info", lambda a: {"app": a}, None),
+                ("slow queries (1500 log lines)", "logs -p postgres -n 1500", primary_only,
+                 lambda a: [r.heroku("logs", "-p", "postgres", "-n", "1500", "-a", a)],
+                 "heroku_pg_slow_query_info", lambda a: {"app": a}, None),
             ]
         else:
             cases = [c for c in cases if c[4] in ("heroku_pg_info", "heroku_pg_backup")]
@@ -167,6 +171,7 @@ class Bench:
             ("heroku_pg_backup_info", {}),
             ("heroku_pg_restore", {"backup": "b001", "confirm": app, "once": True}),
             ("heroku_pg_promote", {"database": "DATABASE", "unfollow": False, "confirm": app}),
+            ("heroku_pg_slow_query_info", {}),
         ]
         if self.quick:
             steady = steady[:1] + steady[5:6]
@@ -204,7 +209,7 @@ class Bench:
             rows,
         ) + (f"\nimport ms: fresh interpreter, median of {1 if self.quick else 3}; for ping the cost of\n"
              "ansible.module_utils.basic, for a module what importing it adds on top of that\n"
-             "(herokupg with its models, httpx and the module's op).\n")
+             "(herokupg with its models, http.client and the module's op).\n")
 
     def import_times(self, modules: list[str]) -> dict[str, float]:
         """Milliseconds, median of 3 fresh interpreters."""
@@ -358,6 +363,7 @@ def main() -> int:
     delays = [1.0] if args.quick else [float(x) for x in args.delays.split(",") if x]
     only = set(args.only.split(","))
     cli = heroku_cli()
+    compile_core()
     print(f"# ops_bench {'--quick ' if args.quick else ''}{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
           f"load average at start: {load_average()}")
     print(f"# python {sys.version.split()[0]}, {VENV_BIN}, heroku CLI {cli_version(cli)}\n", flush=True)

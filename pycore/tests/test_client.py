@@ -1,10 +1,10 @@
-"""HerokuClient against httpx.MockTransport and Heroku-shaped recorded responses."""
+"""HerokuClient against httpx.MockTransport (through herokupg.httpx_adapter) and Heroku-shaped
+recorded responses."""
 
 from __future__ import annotations
 
 import json
 import logging
-import ssl
 import traceback
 import uuid
 from pathlib import Path
@@ -34,7 +34,6 @@ from herokupg.errors import (
     UnauthorizedError,
     ValidationError,
 )
-from herokupg.transport import PerSchemeTransport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
 KEY = "hrku-test-5b1c0e2a-9d7f-4c3b-8a6e-2f1d0c9b8a7e"
@@ -523,17 +522,6 @@ def test_heroku_warning_header_logged_once(caplog: pytest.LogCaptureFixture) -> 
     assert [r.getMessage() for r in caplog.records] == ["Heroku API warning: This API is deprecated"]
 
 
-def test_timeout_and_validate_certs_reach_httpx() -> None:
-    # TLS settings live in the httpx client; check the flag reaches it without network traffic.
-    client = HerokuClient(KEY, validate_certs=False, timeout=12.5, env={})
-    assert client._http.timeout.read == 12.5
-    transport = client._http._transport
-    assert isinstance(transport, PerSchemeTransport) and transport.verify is False
-    pool = transport._for("https")._pool  # type: ignore[attr-defined]
-    assert pool._ssl_context.verify_mode.name == "CERT_NONE"
-    client.close()
-
-
 # -- over real HTTP, against the sandbox on 127.0.0.1 -------------------------------------------
 
 
@@ -548,15 +536,3 @@ def test_against_sandbox_over_http(sandbox: Any) -> None:
         with pytest.raises(NotFoundError):
             client.get("/client/v11/databases/no-such-database-id", api="data")
     assert client.request_count == 1
-
-
-def test_plain_http_loads_no_certificates_and_https_verifies_as_asked() -> None:
-    def verify_mode(transport: httpx.HTTPTransport) -> ssl.VerifyMode:
-        mode: ssl.VerifyMode = transport._pool._ssl_context.verify_mode  # type: ignore[attr-defined]
-        return mode
-
-    strict = PerSchemeTransport(verify=True)
-    assert verify_mode(strict._for("http")) == ssl.CERT_NONE  # no CA bundle read for http
-    assert verify_mode(strict._for("https")) == ssl.CERT_REQUIRED
-    assert strict._for("https") is strict._for("https")  # one per scheme, kept
-    strict.close()

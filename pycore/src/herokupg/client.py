@@ -1,11 +1,12 @@
-"""HTTP transport for the Heroku Platform API and Data API (one httpx client for both hosts).
+"""Client of the Heroku Platform API and Data API (one for both hosts).
 
 What it does for every caller: Bearer auth, the Heroku Accept header, a User-Agent, a fresh
-Request-Id per HTTP request, Range/Next-Range pagination, retries with jittered exponential
-backoff for requests that are safe to repeat, 429 handling (any method, ``Retry-After`` honoured,
-its own ``rate_limit_retries`` budget), pacing on ``RateLimit-Remaining``,
-and typed errors (:mod:`herokupg.errors`). Nothing it logs or raises contains the API key:
-text goes through :func:`herokupg.redact.redact`.
+Request-Id per HTTP request, Range/Next-Range pagination, redirects (Authorization kept on its
+origin), retries with jittered exponential backoff for requests that are safe to repeat, 429
+handling (any method, ``Retry-After`` honoured, its own ``rate_limit_retries`` budget), pacing on
+``RateLimit-Remaining``, and typed errors (:mod:`herokupg.errors`). Bytes move through a
+:class:`herokupg.wire.Transport`: ``http.client`` by default, or any httpx transport given.
+Nothing it logs or raises contains the API key: text goes through :func:`herokupg.redact.redact`.
 
 The API key is looked up lazily, on the first request (:func:`herokupg.auth.find_api_key`), so
 constructing a client never fails for want of a key (check mode can build one freely).
@@ -13,7 +14,6 @@ constructing a client never fails for want of a key (check mode can build one fr
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import math
 import os
@@ -23,11 +23,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json import dumps, loads
 from types import TracebackType
-from typing import Any, Literal, TypedDict, Unpack
-from urllib.parse import urlsplit
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, cast
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from herokupg import __version__
 from herokupg.auth import find_api_key
@@ -43,7 +42,11 @@ from herokupg.errors import (
     ValidationError,
 )
 from herokupg.redact import redact, register_secret
-from herokupg.transport import PerSchemeTransport
+from herokupg.stdlib_transport import StdlibTransport
+from herokupg.wire import MAX_REDIRECTS, REDIRECTS, Headers, Request, Response, Transport, TransportError
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API_URL = "https://api.heroku.com"
 DEFAULT_DATA_API_URL = "https://api.data.heroku.com"
@@ -56,10 +59,6 @@ RETRY_AFTER_MAX = 300.0
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Failures where the request provably never reached the server: safe to repeat for any method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after which the request may have reached the server: repeat only safe requests.
-_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 log = logging.getLogger("herokupg.client")
 
@@ -109,7 +108,7 @@ def _check_url(url: str) -> str:
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
-    headers: Mapping[str, str]  # case-insensitive (httpx.Headers)
+    headers: Mapping[str, str]  # case-insensitive (herokupg.wire.Headers)
     body: Any  # parsed JSON, text for non-JSON bodies, None when empty
     request_id: str | None
 
@@ -127,7 +126,7 @@ class HerokuClient:
         retries: int = 3,
         validate_certs: bool = True,
         user_agent: str | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
         backoff_base: float = 0.5,
@@ -154,18 +153,14 @@ class HerokuClient:
         self.rate_limit_remaining: int | None = None
         self._sleep = sleep
         self._warned: set[str] = set()
-        self._http = httpx.Client(
-            transport=transport or PerSchemeTransport(verify=validate_certs),
-            timeout=httpx.Timeout(timeout),
-            verify=validate_certs,
-            follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
-        )
+        self.timeout = timeout  # seconds, for connecting and for each read
+        self._transport = _adopt(transport, validate_certs, self._env)
 
     def __repr__(self) -> str:
         return f"HerokuClient(api_url={self.api_url!r}, data_api_url={self.data_api_url!r})"
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> HerokuClient:
         return self
@@ -196,8 +191,10 @@ class HerokuClient:
         """
         method = method.upper()
         url = self._url(path, api)
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
         safe = method in _SAFE_METHODS if idempotent is None else idempotent
-        merged = httpx.Headers(
+        merged = Headers(
             {
                 "Accept": DEFAULT_ACCEPT,
                 "User-Agent": self.user_agent,
@@ -207,6 +204,12 @@ class HerokuClient:
         merged.update(headers or {})  # case-insensitive: a caller's "accept" replaces "Accept"
         if accept:
             merged["Accept"] = accept
+        content = None
+        if json is not None:
+            content = dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            if "Content-Type" not in merged:
+                merged["Content-Type"] = "application/json"
+        shown_url = redact(url)
 
         attempts = self.retries + 1
         failures = 0  # transport errors and 5xx so far: bounded by `retries`
@@ -216,18 +219,16 @@ class HerokuClient:
             self._pause(retry_wait)
             request_id = str(uuid.uuid4())
             merged["Request-Id"] = request_id
-            request = self._http.build_request(method, url, json=json, params=params, headers=merged)
-            shown_url = redact(str(request.url))
             started = time.monotonic()
             self.request_count += 1
             try:
-                response = self._http.send(request)
-            except httpx.TransportError as exc:
+                response = self._send(Request(method, url, Headers(merged), content))
+            except TransportError as exc:
                 elapsed = time.monotonic() - started
-                not_sent = isinstance(exc, _NOT_SENT)
-                retryable = not_sent or (safe and isinstance(exc, _MAYBE_SENT))
+                not_sent = exc.not_sent
+                retryable = exc.retryable and (not_sent or safe)
                 failures += 1
-                reason = f"{type(exc).__name__}: {redact(str(exc))}"
+                reason = f"{exc.kind}: {redact(str(exc))}"
                 log.debug(
                     "%s %s failed after %.0f ms (Request-Id %s): %s",
                     method,
@@ -247,7 +248,7 @@ class HerokuClient:
                         reason,
                     )
                     continue
-                # from None: the httpx exception text is unredacted (it is already in `reason`, redacted)
+                # from None: the transport's text is unredacted (it is already in `reason`, redacted)
                 raise self._connection_error(method, shown_url, attempt, reason, not_sent) from None
 
             elapsed = time.monotonic() - started
@@ -257,14 +258,14 @@ class HerokuClient:
                 "%s %s -> %d in %.0f ms (Request-Id %s)",
                 method,
                 shown_url,
-                response.status_code,
+                response.status,
                 elapsed * 1000,
                 resp_id,
             )
-            if response.is_success:
-                return ApiResponse(response.status_code, response.headers, _body(response), resp_id)
+            status = response.status
+            if 200 <= status < 300:
+                return ApiResponse(status, response.headers, _body(response), resp_id)
 
-            status = response.status_code
             retry_wait = -1.0
             if status == 429 and limited < self.rate_limit_retries:
                 # Rejected before anything was applied, so it may be repeated for any method.
@@ -340,6 +341,22 @@ class HerokuClient:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _send(self, request: Request) -> Response:
+        """One request through the transport, following redirects."""
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                response = self._transport.handle(request, self.timeout)
+            except TransportError as exc:
+                if hop and exc.not_sent:  # the first hop reached the server, so the request did
+                    exc.not_sent = False
+                raise
+            location = response.headers.get("Location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            request = _redirected(request, response.status, location)
+        raise TransportError("TooManyRedirects", f"more than {MAX_REDIRECTS} redirects", not_sent=False,
+                             retryable=False)
+
     def _api_key(self) -> str:
         if self._key is None:
             self._key = find_api_key(self._explicit_key, env=self._env)
@@ -414,7 +431,7 @@ class HerokuClient:
         ceiling = min(self.backoff_max, start * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
-    def _track(self, response: httpx.Response) -> None:
+    def _track(self, response: Response) -> None:
         remaining = response.headers.get("RateLimit-Remaining")
         if remaining is not None:
             try:
@@ -447,16 +464,54 @@ class HerokuClient:
         )
 
 
-def _body(response: httpx.Response) -> Any:
+def _adopt(
+    transport: Transport | httpx.BaseTransport | None, verify: bool, env: Mapping[str, str]
+) -> Transport:
+    if transport is None:
+        return StdlibTransport(verify=verify, env=env)
+    if hasattr(transport, "handle_request"):  # an httpx transport (httpx is imported only then)
+        from herokupg.httpx_adapter import HttpxTransport
+
+        return HttpxTransport(cast("httpx.BaseTransport", transport))
+    return transport
+
+
+def _redirected(request: Request, status: int, location: str) -> Request:
+    """The request to send after a redirect, as httpx and browsers do it."""
+    url = urljoin(request.url, location).partition("#")[0]
+    method, content, headers = request.method, request.content, Headers(request.headers)
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method, content = "GET", None
+        headers.pop("Content-Type", None)
+    if _origin(url) != _origin(request.url):
+        headers.pop("Authorization", None)  # the key goes to the configured hosts only
+    return Request(method, url, headers, content)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _body(response: Response) -> Any:
     if not response.content:
         return None
     content_type = response.headers.get("Content-Type", "")
     if "json" in content_type or not content_type:
         try:
-            return response.json()
+            return loads(response.content)
         except ValueError:
             pass
-    return response.text
+    return _text(response)
+
+
+def _text(response: Response) -> str:
+    _type, _sep, charset = response.headers.get("Content-Type", "").partition("charset=")
+    encoding = charset.split(";")[0].strip().strip('"') or "utf-8"
+    try:
+        return response.content.decode(encoding, errors="replace")
+    except LookupError:  # an unknown charset name
+        return response.content.decode("utf-8", errors="replace")
 
 
 def _retry_after(value: str | None, default: float) -> float:
@@ -467,6 +522,8 @@ def _retry_after(value: str | None, default: float) -> float:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # HTTP-date Retry-After is rare; the import is not free
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
@@ -479,10 +536,10 @@ def _retry_after(value: str | None, default: float) -> float:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
-def _api_error(response: httpx.Response, method: str, shown_url: str, request_id: str | None) -> APIError:
-    status = response.status_code
+def _api_error(response: Response, method: str, shown_url: str, request_id: str | None) -> APIError:
+    status = response.status
     try:
-        payload = response.json()
+        payload = loads(response.content)
     except ValueError:
         payload = None
     data: dict[str, Any] = payload if isinstance(payload, dict) else {}

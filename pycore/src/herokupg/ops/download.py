@@ -8,6 +8,7 @@ name, checked (size against Content-Length and the backup's ``processed_bytes``;
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
@@ -15,11 +16,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-import httpx
-
+from herokupg import __version__
 from herokupg.errors import HerokuPgError, ValidationError
 from herokupg.redact import redact
+from herokupg.stdlib_transport import StdlibTransport
+from herokupg.wire import MAX_REDIRECTS, REDIRECTS, Headers, Request, TransportError
 
 # pg_dump's custom format starts with these bytes.
 PGDUMP_MAGIC = b"PGDMP"
@@ -79,18 +82,17 @@ def download(
     """GET ``url`` into ``dest`` (atomically); raise DownloadError on any mismatch."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
+    # A transport of its own and no auth header: the signed URL is the credential, and it may
+    # point at another host.
+    transport = StdlibTransport(verify=verify)
     try:
         size = 0
-        # No auth header: the signed URL is the credential, and it may point at another host.
-        with (
-            os.fdopen(fd, "wb") as out,
-            httpx.Client(timeout=timeout, verify=verify, follow_redirects=True) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise DownloadError(f"Download failed: HTTP {response.status_code} from {redact(url)}")
-            length = response.headers.get("content-length")
-            for chunk in response.iter_bytes(CHUNK):
+        with os.fdopen(fd, "wb") as out:
+            response = _open_following(transport, url, timeout)
+            if response.status != 200:
+                raise DownloadError(f"Download failed: HTTP {response.status} from {redact(url)}")
+            length = response.getheader("Content-Length")
+            while chunk := response.read(CHUNK):
                 out.write(chunk)
                 size += len(chunk)
         if length is not None and length.isdigit() and int(length) != size:
@@ -100,8 +102,24 @@ def download(
         validated, validation = _validate(tmp)
         tmp.chmod(0o600)  # a dump holds the whole database
         os.replace(tmp, dest)
-    except httpx.HTTPError as exc:
+    except TransportError as exc:
+        raise DownloadError(f"Download failed: {exc.kind}: {redact(str(exc))}") from None
+    except (OSError, http.client.HTTPException) as exc:  # the body broke off, or the disk is full
         raise DownloadError(f"Download failed: {type(exc).__name__}: {redact(str(exc))}") from None
     finally:
+        transport.close()
         tmp.unlink(missing_ok=True)
     return Downloaded(str(dest), size, validated, validation)
+
+
+def _open_following(transport: StdlibTransport, url: str, timeout: float) -> http.client.HTTPResponse:
+    """The response to GET ``url``, after any redirects (storage services use them)."""
+    headers = Headers({"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"})
+    for _hop in range(MAX_REDIRECTS + 1):
+        response = transport.open(Request("GET", url, headers), timeout, timeout)
+        location = response.getheader("Location")
+        if response.status not in REDIRECTS or not location:
+            return response
+        response.read()  # the redirect's own body, so the connection can be reused
+        url = urljoin(url, location)
+    raise DownloadError(f"Download failed: more than {MAX_REDIRECTS} redirects from {redact(url)}")

@@ -185,8 +185,9 @@ async def drop_connection(send: Send) -> None:
     """Close the client's TCP connection with a reset and no response at all.
 
     uvicorn hands the app its per-request cycle's bound ``send``; its ``transport`` is the
-    connection. SO_LINGER 0 + abort sends an RST: httpx raises ``RemoteProtocolError`` ("Server
-    disconnected without sending a response") or ``ReadError`` (connection reset by peer).
+    connection. SO_LINGER 0 + abort sends an RST: the client sees a disconnect without a response
+    or a connection reset (http.client: ``RemoteDisconnected``/``ConnectionResetError``; httpx:
+    ``RemoteProtocolError``/``ReadError``).
     Without that transport (another server), fall back to a truncated response: headers
     promising a body that never comes, which clients also report as a protocol error.
     """

@@ -1,6 +1,6 @@
 """Log lines from a file or stdin holding `heroku logs -p postgres` output.
 
-Apart from the network stream (:mod:`.source`, which needs httpx and the API client), so that
+Apart from the network stream (:mod:`.source`, which needs the API client and its transport), so that
 ``herokupg slow-queries --file`` starts without importing either.
 """
 

@@ -12,18 +12,18 @@ it, the stream goes on until the caller stops reading, the deadline passes or th
 
 from __future__ import annotations
 
+import http.client
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from herokupg import __version__
 from herokupg.api import HerokuAPI
 from herokupg.errors import APIError, ConnectionFailedError
 from herokupg.redact import redact
-from herokupg.transport import PerSchemeTransport
+from herokupg.stdlib_transport import StdlibTransport
+from herokupg.wire import Headers, Request, TransportError
 
 _TOKEN = re.compile(r"token=[^&\s]+")
 MAX_LINES = 1500  # the most a Heroku log session returns without tail
@@ -65,28 +65,33 @@ def iter_sse_log_lines(lines: Iterator[str]) -> Iterator[str]:
 @contextmanager
 def _stream(
     url: str, *, tail: bool, timeout: float, validate_certs: bool, user_agent: str
-) -> Iterator[httpx.Response]:
-    # A client of its own: no Authorization header ever goes to the log stream host.
-    read_timeout = None if tail else timeout
-    with httpx.Client(
-        transport=PerSchemeTransport(verify=validate_certs),
-        timeout=httpx.Timeout(timeout, read=read_timeout),
-        follow_redirects=True,
-    ) as http:
-        headers = {"Accept": "text/event-stream", "User-Agent": user_agent}
+) -> Iterator[Iterator[str]]:
+    """The stream's lines. A transport of its own: no Authorization header ever goes to the log
+    stream host, and the connection ends with the stream."""
+    transport = StdlibTransport(verify=validate_certs)
+    headers = Headers(
+        {"Accept": "text/event-stream", "User-Agent": user_agent, "Accept-Encoding": "identity"}
+    )
+    try:
         try:
-            with http.stream("GET", url, headers=headers) as response:
-                if response.status_code != 200:
-                    if tail and response.status_code in (403, 404):
-                        raise APIError("Log stream timed out. Please try again.", status=response.status_code)
-                    raise APIError(
-                        f"Logs eventsource failed with: {response.status_code}", status=response.status_code
-                    )
-                yield response
-        except httpx.TransportError as exc:
-            raise ConnectionFailedError(
-                f"Could not read the log stream: {_safe(exc)}"
-            ) from exc
+            response = transport.open(Request("GET", url, headers), timeout, None if tail else timeout)
+        except TransportError as exc:
+            raise ConnectionFailedError(f"Could not read the log stream: {exc.kind}: {_safe(exc)}") from None
+        if response.status != 200:
+            if tail and response.status in (403, 404):
+                raise APIError("Log stream timed out. Please try again.", status=response.status)
+            raise APIError(f"Logs eventsource failed with: {response.status}", status=response.status)
+        yield _lines(response)
+    finally:
+        transport.close()
+
+
+def _lines(response: http.client.HTTPResponse) -> Iterator[str]:
+    try:
+        for raw in response:  # line by line, chunked transfer included
+            yield raw.decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as exc:
+        raise ConnectionFailedError(f"The log stream broke off: {type(exc).__name__}: {_safe(exc)}") from None
 
 
 def stream_log_lines(
@@ -110,13 +115,8 @@ def stream_log_lines(
     user_agent = f"herokupg/{__version__} heroku-run"
     with _stream(
         session.logplex_url, tail=tail, timeout=timeout, validate_certs=validate_certs, user_agent=user_agent
-    ) as response:
-        try:
-            for line in iter_sse_log_lines(response.iter_lines()):
-                yield line
-                if deadline is not None and monotonic() >= deadline:
-                    return
-        except httpx.TransportError as exc:
-            raise ConnectionFailedError(
-                f"The log stream broke off: {_safe(exc)}"
-            ) from exc
+    ) as stream:
+        for line in iter_sse_log_lines(stream):
+            yield line
+            if deadline is not None and monotonic() >= deadline:
+                return

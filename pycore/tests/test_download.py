@@ -1,0 +1,56 @@
+"""Backup downloads (herokupg.ops.download) over real sockets: redirects, failures, what is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from wire_servers import OriginServer, serving
+
+from herokupg.ops.download import DownloadError, download
+
+
+@pytest.fixture
+def origin() -> Iterator[OriginServer]:
+    with serving(OriginServer()) as server:
+        yield server
+
+
+def test_redirects_are_followed_without_any_credential(origin: OriginServer, tmp_path: Path) -> None:
+    with serving(OriginServer()) as storage:
+        dest = tmp_path / "b001.dump"
+        got = download(f"{origin.url}/redirect/302?to={storage.url}/json", dest, expected_size=None)
+        (fetched,) = storage.recorder.requests
+    assert dest.read_bytes() == b'{"path": "/json", "connection": 1}' and got.size == dest.stat().st_size
+    assert "Authorization" not in fetched.headers and fetched.headers["Accept-Encoding"] == "identity"
+    assert dest.stat().st_mode & 0o777 == 0o600
+    assert got.validated is False  # not a pg_dump archive: only the size was checked
+
+
+def test_a_short_body_fails_and_leaves_nothing(origin: OriginServer, tmp_path: Path) -> None:
+    dest = tmp_path / "b001.dump"
+    with pytest.raises(DownloadError, match="truncated: got 10 bytes, the server announced 100"):
+        download(f"{origin.url}/truncated", dest, expected_size=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_size_must_match_the_backup(origin: OriginServer, tmp_path: Path) -> None:
+    dest = tmp_path / "b001.dump"
+    with pytest.raises(DownloadError, match="has 34 bytes but the backup has 35"):
+        download(f"{origin.url}/json", dest, expected_size=35)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_http_errors_and_refused_connections_name_the_url_without_its_signature(
+    origin: OriginServer, tmp_path: Path
+) -> None:
+    dest = tmp_path / "b001.dump"
+    with pytest.raises(DownloadError) as info:
+        download(f"{origin.url}/redirect/418?to=/json&signature=s3cr3t-sig", dest, expected_size=None)
+    assert "HTTP 418" in str(info.value) and "s3cr3t-sig" not in str(info.value)
+    origin.shutdown()
+    origin.server_close()
+    with pytest.raises(DownloadError, match="ConnectionRefusedError"):
+        download(f"{origin.url}/json", dest, expected_size=None)
+    assert list(tmp_path.iterdir()) == []

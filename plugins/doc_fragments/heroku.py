@@ -47,6 +47,9 @@ options:
   validate_certs:
     description:
       - Whether to verify TLS certificates.
+      - Certificates are checked against the CA bundle named by the E(SSL_CERT_FILE) or
+        E(SSL_CERT_DIR) environment variable when set, else against certifi's bundle when certifi
+        is installed, else against the system's.
     type: bool
     default: true
 requirements:
@@ -55,6 +58,8 @@ requirements:
 notes:
   - "These modules talk to the Heroku API from the controller: run them on C(localhost) or with
     C(delegate_to: localhost)."
+  - "Proxies come from the controller's environment, as with curl: E(https_proxy), E(http_proxy),
+    E(all_proxy) (C(http://) proxy URLs, credentials included) and E(no_proxy)."
   - "All modules belong to the action group C(herokuops.postgres.heroku), so the connection options can
     be set once with C(module_defaults: {group/herokuops.postgres.heroku: {...}})."
 """

@@ -81,18 +81,38 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-class OriginHandler(BaseHTTPRequestHandler):
-    """Routes by path: /json, /gzip, /slow, /drop, /idle-close, /truncated, /redirect/<code>[?to=URL]."""
+class RecordingHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive), quiet, and each request recorded with its connection's number."""
 
     protocol_version = "HTTP/1.1"
-    server: OriginServer
+    recorder: Recorder  # set per server, on a subclass
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
         super().setup()
-        self.number = self.server.recorder.connected()
+        self.number = self.recorder.connected()
+
+    def record(self) -> bytes:
+        """Read the request's body, and note the request."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with self.recorder.lock:
+            self.recorder.requests.append(
+                Seen(self.number, self.command, self.path, dict(self.headers.items()), body)
+            )
+        return body
+
+
+def recording(handler: type[RecordingHandler]) -> tuple[type[RecordingHandler], Recorder]:
+    """A handler class of one server's own, and the recorder its requests go to."""
+    recorder = Recorder()
+    return type(handler.__name__, (handler,), {"recorder": recorder}), recorder
+
+
+class OriginHandler(RecordingHandler):
+    """Routes by path: /json, /gzip, /slow, /drop, /idle-close, /truncated, /redirect/<code>[?to=URL]."""
 
     def do_GET(self) -> None:
         self.answer()
@@ -100,12 +120,7 @@ class OriginHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     def answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        recorder = self.server.recorder
-        with recorder.lock:
-            seen = Seen(self.number, self.command, self.path, dict(self.headers.items()), body)
-            recorder.requests.append(seen)
+        self.record()
         path, _sep, query = self.path.partition("?")
         payload = json.dumps({"path": path, "connection": self.number}).encode()
         if path == "/drop":  # read the request, answer nothing
@@ -149,8 +164,8 @@ class OriginServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        super().__init__(("127.0.0.1", 0), OriginHandler)
-        self.recorder = Recorder()
+        handler, self.recorder = recording(OriginHandler)
+        super().__init__(("127.0.0.1", 0), handler)
         self.tls = tls
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -164,22 +179,8 @@ class OriginServer(ThreadingHTTPServer):
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.server_address[1]}"
 
 
-class ProxyHandler(BaseHTTPRequestHandler):
+class ProxyHandler(RecordingHandler):
     """A forward proxy: absolute-form requests are relayed, CONNECT opens a byte tunnel."""
-
-    protocol_version = "HTTP/1.1"
-    server: ProxyServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def record(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        recorder = self.server.recorder
-        with recorder.lock:
-            recorder.requests.append(Seen(0, self.command, self.path, dict(self.headers.items()), body))
-        return body
 
     def do_CONNECT(self) -> None:
         self.record()
@@ -231,8 +232,8 @@ class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), ProxyHandler)
-        self.recorder = Recorder()
+        handler, self.recorder = recording(ProxyHandler)
+        super().__init__(("127.0.0.1", 0), handler)
 
     @property
     def url(self) -> str:

@@ -3,7 +3,7 @@
 Every figure of ops_bench.py comes from one threaded memory-engine sandbox wrapped by ``Counter``:
 our modules and the official Heroku CLI talk to the same server and are counted by the same code
 (server-side, one hit per HTTP request). The admin API (``/_sandbox/``) used to set things up is
-not counted.
+not counted; log streams and signed backup URLs (``/_sandbox/public/``, Heroku's other hosts) are.
 """
 
 from __future__ import annotations

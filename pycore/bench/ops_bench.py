@@ -3,7 +3,7 @@
 
 Every request is counted server-side by the same ASGI counter (herokupg.sandbox.testing.Counter)
 wrapped around the sandbox, whoever sends it; admin calls that set the scene (/_sandbox/) are not
-counted.
+counted, log streams (/_sandbox/public/, Heroku's logs host) are.
 
 1. Requests per operation: each Heroku CLI command (or pair) against the module doing the same,
    each on a fresh app in the same state, and the module's idempotent rerun (target: <= 3).

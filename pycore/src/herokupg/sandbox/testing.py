@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herokupg.sandbox.app import build
 from herokupg.sandbox.control import heroku_cli_exports
-from herokupg.sandbox.server import Sandbox
+from herokupg.sandbox.server import PUBLIC_PREFIX, Sandbox
 
 
 def free_port() -> int:
@@ -62,17 +62,24 @@ class Hit:
     at: float  # time.time() when the request arrived
 
 
+def _admin(path: str) -> bool:
+    if path.startswith(PUBLIC_PREFIX):
+        return path == f"{PUBLIC_PREFIX}health"
+    return path.startswith("/_sandbox/")
+
+
 @dataclass
 class Counter:
     """ASGI wrapper (``ThreadedSandbox(wrap=...)``): every HTTP request the sandbox serves, counted
-    server-side whoever sends it; admin calls (/_sandbox/) that set the scene are left out."""
+    server-side whoever sends it; admin calls (/_sandbox/) that set the scene are left out, but not
+    what stands for Heroku's other hosts (log streams and signed backup URLs, /_sandbox/public/)."""
 
     app: ASGIApp
     hits: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
+        if scope["type"] != "http" or _admin(scope["path"]):
             await self.app(scope, receive, send)
             return
         arrived = time.time()

@@ -148,6 +148,23 @@ def test_redirect_loops_end(origin: OriginServer) -> None:
     assert "TooManyRedirects" in str(info.value) and client.request_count == 1
 
 
+def test_streams_follow_redirects_too(origin: OriginServer) -> None:
+    # log streams and backup downloads read the body themselves (StdlibTransport.open_following)
+    transport = StdlibTransport(env={})
+    with serving(OriginServer()) as other:
+        headers = Headers({"Accept": "text/event-stream"})
+        response = transport.open_following(
+            Request("GET", f"{origin.url}/redirect/307?to={other.url}/json", headers), 5.0, None
+        )
+        assert response.status == 200 and json.loads(response.read())["path"] == "/json"
+        (followed,) = other.recorder.requests
+        assert followed.headers["Accept"] == "text/event-stream"
+        with pytest.raises(TransportError) as info:
+            transport.open_following(Request("GET", f"{origin.url}/redirect/302", headers), 5.0, 5.0)
+    assert info.value.kind == "TooManyRedirects" and not info.value.retryable
+    transport.close()
+
+
 # -- TLS ---------------------------------------------------------------------------------------
 
 

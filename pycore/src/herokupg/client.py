@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from json import dumps, loads
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, cast
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from herokupg import __version__
 from herokupg.auth import find_api_key
@@ -43,7 +43,17 @@ from herokupg.errors import (
 )
 from herokupg.redact import redact, register_secret
 from herokupg.stdlib_transport import StdlibTransport
-from herokupg.wire import MAX_REDIRECTS, REDIRECTS, Headers, Request, Response, Transport, TransportError
+from herokupg.wire import (
+    MAX_REDIRECTS,
+    REDIRECTS,
+    Headers,
+    Request,
+    Response,
+    Transport,
+    TransportError,
+    redirected,
+    too_many_redirects,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -353,9 +363,8 @@ class HerokuClient:
             location = response.headers.get("Location")
             if response.status not in REDIRECTS or not location:
                 return response
-            request = _redirected(request, response.status, location)
-        raise TransportError("TooManyRedirects", f"more than {MAX_REDIRECTS} redirects", not_sent=False,
-                             retryable=False)
+            request = redirected(request, response.status, location)
+        raise too_many_redirects()
 
     def _api_key(self) -> str:
         if self._key is None:
@@ -474,23 +483,6 @@ def _adopt(
 
         return HttpxTransport(cast("httpx.BaseTransport", transport))
     return transport
-
-
-def _redirected(request: Request, status: int, location: str) -> Request:
-    """The request to send after a redirect, as httpx and browsers do it."""
-    url = urljoin(request.url, location).partition("#")[0]
-    method, content, headers = request.method, request.content, Headers(request.headers)
-    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-        method, content = "GET", None
-        headers.pop("Content-Type", None)
-    if _origin(url) != _origin(request.url):
-        headers.pop("Authorization", None)  # the key goes to the configured hosts only
-    return Request(method, url, headers, content)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 def _body(response: Response) -> Any:

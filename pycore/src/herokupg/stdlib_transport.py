@@ -25,7 +25,16 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from herokupg.wire import Headers, Request, Response, TransportError
+from herokupg.wire import (
+    MAX_REDIRECTS,
+    REDIRECTS,
+    Headers,
+    Request,
+    Response,
+    TransportError,
+    redirected,
+    too_many_redirects,
+)
 
 Origin = tuple[str, str, int]
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -69,6 +78,19 @@ class StdlibTransport:
         the response and this transport: the connection is not reused.
         """
         return self._exchange(request, timeout, read_timeout)[1]
+
+    def open_following(
+        self, request: Request, timeout: float, read_timeout: float | None
+    ) -> http.client.HTTPResponse:
+        """:meth:`open`, after any redirects (log streams and storage URLs may use them)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self.open(request, timeout, read_timeout)
+            location = response.getheader("Location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            response.read()  # the redirect's own body, so that its connection can carry the next hop
+            request = redirected(request, response.status, location)
+        raise too_many_redirects()
 
     def _exchange(
         self, request: Request, timeout: float, read_timeout: float | None
@@ -134,17 +156,15 @@ class StdlibTransport:
     def _link(self, origin: Origin, timeout: float) -> Link:
         scheme, host, port = origin
         proxy = self._proxy(scheme, host, port)
-        if proxy is None:
-            if scheme == "https":
-                return Link(http.client.HTTPSConnection(host, port, timeout=timeout,
-                                                        context=self.ssl_context()), False, {})
-            return Link(http.client.HTTPConnection(host, port, timeout=timeout), False, {})
+        dial = (proxy.host, proxy.port) if proxy else (host, port)
         if scheme == "https":
-            tunnelled = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=timeout,
-                                                    context=self.ssl_context())
-            tunnelled.set_tunnel(host, port, headers=proxy.headers)
-            return Link(tunnelled, False, {})
-        return Link(http.client.HTTPConnection(proxy.host, proxy.port, timeout=timeout), True, proxy.headers)
+            secure = http.client.HTTPSConnection(*dial, timeout=timeout, context=self.ssl_context())
+            if proxy:
+                secure.set_tunnel(host, port, headers=proxy.headers)  # TLS to the origin, through the proxy
+            return Link(secure, False, {})
+        if proxy:
+            return Link(http.client.HTTPConnection(*dial, timeout=timeout), True, proxy.headers)
+        return Link(http.client.HTTPConnection(*dial, timeout=timeout), False, {})
 
     def _proxy(self, scheme: str, host: str, port: int) -> Proxy | None:
         variables: dict[str, str] = {}

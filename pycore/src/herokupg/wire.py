@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import NamedTuple, Protocol
+from urllib.parse import urljoin, urlsplit
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
@@ -79,6 +80,29 @@ class TransportError(Exception):
         self.kind = kind
         self.not_sent = not_sent
         self.retryable = retryable
+
+
+def redirected(request: Request, status: int, location: str) -> Request:
+    """The request to send after a redirect, as httpx and browsers do it: 303 (and 301/302 after a
+    POST) becomes a GET without a body, and Authorization never goes to another origin."""
+    url = urljoin(request.url, location).partition("#")[0]
+    method, content, headers = request.method, request.content, Headers(request.headers)
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method, content = "GET", None
+        headers.pop("Content-Type", None)
+    if _origin(url) != _origin(request.url):
+        headers.pop("Authorization", None)  # the key goes to the configured hosts only
+    return Request(method, url, headers, content)
+
+
+def too_many_redirects() -> TransportError:
+    return TransportError("TooManyRedirects", f"more than {MAX_REDIRECTS} redirects", not_sent=False,
+                          retryable=False)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class Transport(Protocol):

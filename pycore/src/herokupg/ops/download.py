@@ -16,13 +16,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 from herokupg import __version__
 from herokupg.errors import HerokuPgError, ValidationError
 from herokupg.redact import redact
 from herokupg.stdlib_transport import StdlibTransport
-from herokupg.wire import MAX_REDIRECTS, REDIRECTS, Headers, Request, TransportError
+from herokupg.wire import Headers, Request, TransportError
 
 # pg_dump's custom format starts with these bytes.
 PGDUMP_MAGIC = b"PGDMP"
@@ -88,7 +87,8 @@ def download(
     try:
         size = 0
         with os.fdopen(fd, "wb") as out:
-            response = _open_following(transport, url, timeout)
+            headers = Headers({"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"})
+            response = transport.open_following(Request("GET", url, headers), timeout, timeout)
             if response.status != 200:
                 raise DownloadError(f"Download failed: HTTP {response.status} from {redact(url)}")
             length = response.getheader("Content-Length")
@@ -111,15 +111,3 @@ def download(
         tmp.unlink(missing_ok=True)
     return Downloaded(str(dest), size, validated, validation)
 
-
-def _open_following(transport: StdlibTransport, url: str, timeout: float) -> http.client.HTTPResponse:
-    """The response to GET ``url``, after any redirects (storage services use them)."""
-    headers = Headers({"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"})
-    for _hop in range(MAX_REDIRECTS + 1):
-        response = transport.open(Request("GET", url, headers), timeout, timeout)
-        location = response.getheader("Location")
-        if response.status not in REDIRECTS or not location:
-            return response
-        response.read()  # the redirect's own body, so the connection can be reused
-        url = urljoin(url, location)
-    raise DownloadError(f"Download failed: more than {MAX_REDIRECTS} redirects from {redact(url)}")

@@ -74,7 +74,8 @@ def _stream(
     )
     try:
         try:
-            response = transport.open(Request("GET", url, headers), timeout, None if tail else timeout)
+            read_timeout = None if tail else timeout
+            response = transport.open_following(Request("GET", url, headers), timeout, read_timeout)
         except TransportError as exc:
             raise ConnectionFailedError(f"Could not read the log stream: {exc.kind}: {_safe(exc)}") from None
         if response.status != 200:

@@ -145,13 +145,11 @@ demo: venv collections
 # bench: demo_bench.py (demo and follower replication, postgres engine), ops_bench.py (our modules vs the
 # Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (slow-query
 # report vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in .cache/bench).
-# OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md. herokupg is byte-compiled
-# first, as pip does when it installs the wheel (PYTHONDONTWRITEBYTECODE would leave edits recompiled
-# in every module process).
+# OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md. Both module benchmarks
+# byte-compile herokupg first, as pip does when it installs the wheel (benchlib.compile_core).
 OPS_BENCH_ARGS ?=
 SLOWLOG_BENCH_ARGS ?=
 bench: venv collections heroku-cli pgbadger gnu-time
-	$(PY) -m compileall -q pycore/src/herokupg
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from benchlib import compile_core
 
 from herokupg.sandbox.pgengine import PostgresEngine
 from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
@@ -160,6 +161,7 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
+    compile_core()
 
     print(f"{'measure (seconds)':<58} {'runs':>4} {'min':>9} {'median':>9} {'max':>9}")
     if not args.skip_demo:

@@ -5,7 +5,6 @@ answers, TLS verification, and proxies from the environment."""
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from wire_servers import OriginServer, ProxyServer, self_signed, serving, tls_se
 
 from herokupg.client import HerokuClient
 from herokupg.errors import ConnectionFailedError
+from herokupg.sandbox.testing import free_port
 from herokupg.stdlib_transport import StdlibTransport, _bypassed
 from herokupg.wire import Headers, Request, TransportError
 
@@ -42,12 +42,6 @@ def client_for(url: str, **kwargs: object) -> HerokuClient:
     kwargs.setdefault("env", {})
     kwargs.setdefault("sleep", Sleeps())
     return HerokuClient(KEY, api_url=url, **kwargs)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- keep-alive --------------------------------------------------------------------------------

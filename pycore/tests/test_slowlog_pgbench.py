@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pglast.parser import fingerprint as reference
 
 from herokupg.sandbox.pgengine import available
 from herokupg.sandbox.pgengine.pgbench_log import CLIENTS, make_log
 from herokupg.slowlog.files import iter_file_lines
-from herokupg.slowlog.fingerprint import normalize
+from herokupg.slowlog.fingerprint import grouping, normalize
+from herokupg.slowlog.parse import iter_slow_queries
 from herokupg.slowlog.report import Analyzer, SlowQueryReport
 
 pytestmark = [
@@ -27,14 +29,20 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def pgbench_report() -> Iterator[tuple[SlowQueryReport, dict[str, float]]]:
+def pgbench_log() -> Iterator[tuple[Path, dict[str, float]]]:
     work = Path(tempfile.mkdtemp(prefix="herokupg-pgbench-test-", dir="/var/tmp"))
     try:
         log = work / "heroku.log"
         run = make_log(log, 2.0, progress=False, first_round=1)
-        yield Analyzer().feed_all(iter_file_lines(log)), run
+        yield log, run
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pgbench_report(pgbench_log: tuple[Path, dict[str, float]]) -> tuple[SlowQueryReport, dict[str, float]]:
+    log, run = pgbench_log
+    return Analyzer().feed_all(iter_file_lines(log)), run
 
 
 # Statements as pgbench sends them (values of one run): the report's groups are their normalized texts.
@@ -86,3 +94,22 @@ def test_statement_counts_follow_the_pgbench_scripts(pgbench_report: Made) -> No
     # the multi-line script: each statement once per run, reassembled and grouped under one fingerprint
     multi = [seen[normalize(sql)] for sql in MULTI_LINE]
     assert min(multi) > max(multi) - slack > 0
+
+
+def test_grouping_agrees_with_pglast_on_the_workload(pgbench_log: tuple[Path, dict[str, float]]) -> None:
+    # Every distinct statement of the run, grouped by our fingerprint and by pglast's (libpg_query,
+    # PostgreSQL's own parser): the same groups.
+    statements = {query.sql for query in iter_slow_queries(iter_file_lines(pgbench_log[0]))}
+    ours: dict[str, set[str]] = {}
+    theirs: dict[str, set[str]] = {}
+    for sql in statements:
+        ours.setdefault(grouping(sql)[1], set()).add(sql)
+        theirs.setdefault(reference(sql), set()).add(sql)
+    assert len(statements) > 1000
+    mine, reference_groups = {frozenset(g) for g in ours.values()}, {frozenset(g) for g in theirs.values()}
+    # never together what the parser tells apart
+    assert all(any(g <= r for r in reference_groups) for g in mine)
+    # and apart only what is one command spelled two ways (END is COMMIT; pg_stat_statements, which
+    # tells utility statements apart by their text, keeps them apart too)
+    split = [sorted({normalize(sql) for sql in r}) for r in reference_groups - mine]
+    assert split in ([], [["commit", "end"]]), split

@@ -7,41 +7,67 @@ unquoted identifiers and keywords anyway), collapses whitespace (also around par
 commas) and drops a trailing semicolon. :func:`fingerprint` is a short stable hash of that text.
 :func:`mask` keeps a statement's own layout but replaces its constants by ``?`` (for examples).
 
-A regex lexer, not a SQL parser: quoted identifiers, strings and comments are recognised
-before anything else, so a ``--`` or a digit inside a string is never mistaken for a comment or a
-number. Identifiers such as ``t1`` or ``col_2`` keep their digits.
+A regex lexer, not a SQL parser, that lexes as PostgreSQL does: quoted identifiers, strings
+(``E''``, ``U&''``, continued over a newline), dollar quotes (``$$...$$`` and ``$tag$...$tag$``)
+and comments are recognised before anything else, so a ``--`` or a digit inside a string is never
+mistaken for a comment or a number; block comments nest (``/* a /* b */ c */`` is one comment);
+numbers take PostgreSQL 16's forms (``0x1F``, ``0o17``, ``0b101``, ``1_000``). Identifiers such as
+``t1``, ``col_2`` or ``col$1`` keep their digits. The tests check the grouping against pglast's
+fingerprint (PostgreSQL's own parser) on a generated corpus and on a real pgbench workload.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 CACHE_ENTRIES = 4096  # per cache (raw statements; statements after constant removal)
 CACHE_MAX_CHARS = 2048  # longer statements are not cached: at most a few tens of MB in all
 
+# Numeric constants as PostgreSQL 16+ lexes them (underscores, hex/octal/binary), never inside an
+# identifier. The radix prefix takes any digit, not only 0: every ASCII digit must stay in the same
+# character classes (see _DIGITS_AS_ZERO); `1x1F` is a syntax error for PostgreSQL anyway.
+_NUMBER = (
+    r"(?<![\w$.])(?:\d[xX](?:_?[0-9a-fA-F])+|\d[oObB](?:_?\d)+"
+    r"|(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][-+]?\d+)?)(?![\w$])"
+)
+_PARAM = r"(?<![\w$])\$\d+"  # `$1`, but `col$1` is an identifier (`$` continues identifiers)
+# An identifier character for PostgreSQL's lexer: ASCII letters, digits, `_` and every non-ASCII one.
+_TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?"
+# A newline between two string constants joins them into one (SQL's string continuation).
+_JOINED = r"(?:[ \t\f\r]*\n\s*'(?:[^']|'')*'?)*"
 _LEXEMES = re.compile(
     r"""
       (?=[-'"$/0-9.]|[eEbBxXnN]'|[uU]&')                       # cheap first-characters filter
       (?:
       (?P<qid>"(?:[^"]|"")*")                                  # quoted identifier: kept as is
-    | (?P<str>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*'?      # E'' string (backslash escapes)
-        | (?:(?<![\w$])(?:[bBxXnN]|[uU]&))?'(?:[^']|'')*'?)  # other string constants
-    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z_0-9]*)?\$.*?(?:\$(?P=tag)\$|\Z))  # dollar-quoted
-    | (?P<line>--[^\n]*)                                       # comments
-    | (?P<block>/\*.*?(?:\*/|\Z))
-    | (?P<param>\$\d+)                                         # bind parameter
-    | (?P<num>(?<![\w$.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w$]))  # numeric constant
+    | (?P<str>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*'?(?:[ \t\f\r]*\n\s*'(?:[^'\\]|''|\\.)*'?)*  # E''
+        | (?:(?<![\w$])(?:[bBxXnN]|[uU]&))?'(?:[^']|'')*'?"""
+    + _JOINED
+    + r""")                                                    # other string constants
+    | (?P<dollar>(?<![\w$])\$(?P<tag>"""
+    + _TAG
+    + r""")\$.*?(?:\$(?P=tag)\$|\Z))                           # dollar-quoted, tagged or not
+    | (?P<line>--[^\n]*)                                       # comments; a block comment nests:
+    | (?P<block>/\*)                                           # only its start (see _comment_end)
+    | (?P<param>"""
+    + _PARAM
+    + r""")                                                    # bind parameter
+    | (?P<num>"""
+    + _NUMBER
+    + r""")                                                    # numeric constant
       )
     """,
     re.S | re.X,
 )
+_COMMENT_MARKS = re.compile(r"/\*|\*/")
 # Text without quotes, comments or dollar quoting (a `$` not followed by a digit) can hold no
 # lexeme but parameters and numbers: _NUMBERS then replaces exactly what _LEXEMES would, faster.
 # Both patterns are written so that the regex engine can skip ahead to their first characters.
 _NEEDS_LEXER = re.compile(r"""'|"|--|/\*|\$(?!\d)""")
-_NUMBERS = re.compile(r"(?=[$0-9.])(?:\$\d+|(?<![\w$.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w$]))")
+_NUMBERS = re.compile(r"(?=[$0-9.])(?:" + _PARAM + "|" + _NUMBER + ")")
 # _NUMBERS only tests character classes, and every ASCII digit is in the same ones: texts that differ
 # only in their digits have the same spans replaced. When no digit is left after the replacement,
 # they also have the same result, so the hot path looks texts up with their digits all made 0.
@@ -54,7 +80,8 @@ _PUNCT = (
 )
 _AFTER_CLOSE = re.compile(r"([)\]])(?=[\w\"?])")
 _NEG = re.compile(
-    r"([-+*/<>=~!@#%^&|(,\[]|\b(?:and|or|then|else|when|between|select|values|in|return)) ?- ?\?"
+    r"([-+*/<>=~!@#%^&|(,\[]|\b(?:and|or|not|then|else|when|case|between|select|values|in|return|like|ilike"
+    r"|similar|to|escape|where|having|on|limit|offset|by|any|all|some|distinct)) ?- ?\?"
 )
 _OP = re.compile(r" ?([-+*/<>=~!@#%^&|]+) ?")
 _LIST = re.compile(r"\(\?(?:,\?)+\)|(?<=\bin)\(\?\)")
@@ -62,14 +89,51 @@ _ARRAY = re.compile(r"(?<=\barray)\[\?(?:,\?)*\]")
 _ROWS = re.compile(r"\((?:\.\.\.|\?)\)(?:,\((?:\.\.\.|\?)\))+|\(\.\.\.\)(?:,\(\.\.\.\))+")
 _VALUES_ROWS = re.compile(r"values\((?:[^()]|\([^()]*\))*\)(?:,\((?:[^()]|\([^()]*\))*\))+")
 
+# What each kind of lexeme becomes (None: kept as it is; any other kind becomes `?`).
+Replacements = dict[str, str | None]
+_NORMALIZED: Replacements = {"qid": None, "line": " ", "block": " "}
+_MASKED: Replacements = {"qid": None, "param": None, "line": "", "block": ""}
 
-def _lexeme(match: re.Match[str]) -> str:
-    kind = match.lastgroup
-    if kind == "qid":
-        return match.group()
-    if kind in ("line", "block"):
-        return " "
-    return "?"
+
+def _replacer(table: Replacements) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        text = table.get(match.lastgroup or "", "?")
+        return match.group() if text is None else text
+
+    return replace
+
+
+_lexeme = _replacer(_NORMALIZED)
+_mask_lexeme = _replacer(_MASKED)
+
+
+def _comment_end(sql: str, start: int) -> int:
+    """The end of the block comment opened at ``start``: block comments nest, as in PostgreSQL."""
+    depth = 0
+    for mark in _COMMENT_MARKS.finditer(sql, start):
+        depth += 1 if mark.group() == "/*" else -1
+        if depth == 0:
+            return mark.end()
+    return len(sql)  # unterminated: the rest is comment
+
+
+def _substitute(sql: str, table: Replacements, replace: Callable[[re.Match[str]], str]) -> str:
+    """Every lexeme of ``sql`` replaced as ``table`` says; ``replace`` is :func:`_replacer` of it."""
+    if "/*" not in sql:
+        return _LEXEMES.sub(replace, sql)
+    parts: list[str] = []
+    pos = 0
+    search = _LEXEMES.search
+    while (match := search(sql, pos)) is not None:
+        start = match.start()
+        if match.lastgroup == "block":  # a regex cannot count nesting: find its end by hand
+            end, text = _comment_end(sql, start), table["block"] or ""
+        else:
+            end, text = match.end(), replace(match)
+        parts += (sql[pos:start], text)
+        pos = end
+    parts.append(sql[pos:])
+    return "".join(parts)
 
 
 def _fold(text: str) -> str:
@@ -95,7 +159,7 @@ def _lex(sql: str) -> str:
     if _NEEDS_LEXER.search(sql) is None:
         return _NUMBERS.sub("?", sql)
     if '"' in sql or "--" in sql or "/*" in sql:
-        return _LEXEMES.sub(_lexeme, sql)
+        return _substitute(sql, _NORMALIZED, _lexeme)
     return _LEXEMES.sub("?", sql)  # every match is a constant: a plain replacement is exact
 
 
@@ -161,18 +225,9 @@ def _lexed_grouping(lexed: str) -> tuple[str, str]:
     return normalized, fingerprint(normalized)
 
 
-def _mask_lexeme(match: re.Match[str]) -> str:
-    kind = match.lastgroup
-    if kind in ("qid", "param"):
-        return match.group()
-    if kind in ("line", "block"):
-        return ""
-    return "?"
-
-
 def mask(sql: str) -> str:
     """``sql`` with its constants replaced by ``?`` and comments removed; layout otherwise kept."""
-    return _LEXEMES.sub(_mask_lexeme, sql).strip()
+    return _substitute(sql, _MASKED, _mask_lexeme).strip()
 
 
 # Hot-path caches, bounded in entries and in the length of the texts they keep (longer statements

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from herokupg.slowlog.parse import MAX_MESSAGE_CHARS, ParseStats, SlowQuery, iter_messages, iter_slow_queries
+from herokupg.slowlog.parse import (
+    CUT_MARKER,
+    MAX_MESSAGE_CHARS,
+    ParseStats,
+    SlowQuery,
+    iter_messages,
+    iter_slow_queries,
+)
 
 TS = "2023-06-05T19:33:14.793000+00:00"
 OK = "sql_error_code = 00000 LOG:  "
@@ -175,4 +182,15 @@ def test_huge_messages_are_truncated_and_counted() -> None:
     lines += [f"{TS} app[postgres.1]: [DATABASE] [1-{k}] {chunk}" for k in more]
     stats = ParseStats()
     [q] = queries(*lines, stats=stats)
-    assert len(q.sql) <= MAX_MESSAGE_CHARS and stats.truncated_messages == 1
+    assert len(q.sql) <= MAX_MESSAGE_CHARS + len(CUT_MARKER) and stats.truncated_messages == 1
+    assert q.sql.endswith("x" + CUT_MARKER)
+
+
+def test_a_huge_single_line_statement_is_cut_with_a_marker() -> None:
+    stats = ParseStats()
+    head = f"{TS} app[postgres.1]: [DATABASE] [1-1]  {OK}duration: 1 ms  statement: "
+    line = f"{head}SELECT '{'y' * 3_000_000}'"
+    [q] = queries(line, f"{TS} app[postgres.1]: [DATABASE] [2-1]  {OK}duration: 2 ms  statement: SELECT 1",
+                  stats=stats)[:1]
+    assert q.sql.startswith("SELECT 'yyy") and q.sql.endswith("y" + CUT_MARKER)
+    assert len(q.sql) < MAX_MESSAGE_CHARS + len(CUT_MARKER) and stats.truncated_messages == 1

@@ -36,15 +36,25 @@ _NUMBER = (
 _PARAM = r"(?<![\w$])\$\d+"  # `$1`, but `col$1` is an identifier (`$` continues identifiers)
 # An identifier character for PostgreSQL's lexer: ASCII letters, digits, `_` and every non-ASCII one.
 _TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?"
+# String bodies, unrolled (`[^']*+` runs, then one `''` or escape at a time): the regex engine then
+# keeps no state per character, which an alternation under `*` does (megabytes per megabyte).
+_BODY = r"[^']*+(?:''[^']*+)*+"
+_E_BODY = r"[^'\\]*+(?:(?:''|\\.)[^'\\]*+)*+"
 # A newline between two string constants joins them into one (SQL's string continuation).
-_JOINED = r"(?:[ \t\f\r]*\n\s*'(?:[^']|'')*'?)*"
+_JOINED = r"(?:[ \t\f\r]*\n\s*'" + _BODY + "'?)*"
 _LEXEMES = re.compile(
     r"""
       (?=[-'"$/0-9.]|[eEbBxXnN]'|[uU]&')                       # cheap first-characters filter
       (?:
-      (?P<qid>"(?:[^"]|"")*")                                  # quoted identifier: kept as is
-    | (?P<str>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*'?(?:[ \t\f\r]*\n\s*'(?:[^'\\]|''|\\.)*'?)*  # E''
-        | (?:(?<![\w$])(?:[bBxXnN]|[uU]&))?'(?:[^']|'')*'?"""
+      (?P<qid>"[^"]*+(?:""[^"]*+)*+")                          # quoted identifier: kept as is
+    | (?P<str>(?<![\w$])[eE]'"""
+    + _E_BODY
+    + r"""'?(?:[ \t\f\r]*\n\s*'"""
+    + _E_BODY
+    + r"""'?)*                                                 # E'' string
+        | (?:(?<![\w$])(?:[bBxXnN]|[uU]&))?'"""
+    + _BODY
+    + r"""'?"""
     + _JOINED
     + r""")                                                    # other string constants
     | (?P<dollar>(?<![\w$])\$(?P<tag>"""
@@ -73,7 +83,7 @@ _NUMBERS = re.compile(r"(?=[$0-9.])(?:" + _PARAM + "|" + _NUMBER + ")")
 # they also have the same result, so the hot path looks texts up with their digits all made 0.
 _DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 _DIGIT = re.compile(r"\d")
-_WORD_OR_QID = re.compile(r'"(?:[^"]|"")*"|[^"]+')
+_WORD_OR_QID = re.compile(r'"[^"]*+(?:""[^"]*+)*+"|[^"]+')
 _SPACE = re.compile(r"\s+")
 _PUNCT = (
     ("( ", "("), (" (", "("), ("[ ", "["), (" [", "["), (" )", ")"), (" ]", "]"), (" ,", ","), (", ", ",")
@@ -87,7 +97,8 @@ _OP = re.compile(r" ?([-+*/<>=~!@#%^&|]+) ?")
 _LIST = re.compile(r"\(\?(?:,\?)+\)|(?<=\bin)\(\?\)")
 _ARRAY = re.compile(r"(?<=\barray)\[\?(?:,\?)*\]")
 _ROWS = re.compile(r"\((?:\.\.\.|\?)\)(?:,\((?:\.\.\.|\?)\))+|\(\.\.\.\)(?:,\(\.\.\.\))+")
-_VALUES_ROWS = re.compile(r"values\((?:[^()]|\([^()]*\))*\)(?:,\((?:[^()]|\([^()]*\))*\))+")
+_ROW = r"\([^()]*+(?:\([^()]*+\)[^()]*+)*+\)"  # (...) holding at most one level of (...)
+_VALUES_ROWS = re.compile(r"values" + _ROW + r"(?:," + _ROW + r")+")
 
 # What each kind of lexeme becomes (None: kept as it is; any other kind becomes `?`).
 Replacements = dict[str, str | None]

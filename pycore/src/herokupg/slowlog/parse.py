@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 MAX_OPEN = 10_000  # open multi-line messages (one per Postgres process) before the oldest is flushed
-MAX_MESSAGE_CHARS = 1 << 20  # longer messages are truncated (and counted)
+# A message (a statement with its `duration:` head) longer than this is cut there, ends with
+# CUT_MARKER and is counted in truncated_messages: memory stays bounded, the statement still counts.
+MAX_MESSAGE_CHARS = 1 << 20
+CUT_MARKER = " …[cut by herokupg: longer than 1 MiB]"
 MAX_PENDING_STATEMENTS = 10_000  # `statement:` lines waiting for their `duration:` line
 
 # <ts> <source>[<proc>]: <message>   (the `heroku logs` line; ANSI colours removed beforehand)
@@ -73,7 +76,7 @@ class ParseStats:
     ignored_lines: int = 0  # other sources: router, dynos, heroku-postgres metrics, blank lines
     malformed_lines: int = 0  # unparseable, or continuation lines whose message start was lost
     messages: int = 0  # reassembled Postgres messages
-    truncated_messages: int = 0  # messages longer than MAX_MESSAGE_CHARS
+    truncated_messages: int = 0  # messages longer than MAX_MESSAGE_CHARS, cut there
     slow_queries: int = 0  # duration entries with their statement
     unmatched_durations: int = 0  # `duration:` lines whose statement was never seen
     plans: int = 0  # auto_explain plans (not counted as statements: their query also logs a duration)
@@ -243,10 +246,8 @@ class MessageAssembler:
                             current.code, current.prefix, current.level, current.body = h.groups()
                             current.chars = len(current.body)
                         continue
-                if current.chars + len(body) > MAX_MESSAGE_CHARS:
-                    if current.chars <= MAX_MESSAGE_CHARS:
-                        stats.truncated_messages += 1
-                        current.chars = MAX_MESSAGE_CHARS + 1
+                if current.chars + len(body) > MAX_MESSAGE_CHARS:  # cut at the end (_flush)
+                    current.chars = MAX_MESSAGE_CHARS + 1
                     continue
                 if current.parts is None:
                     current.parts = [(int(k), body)]
@@ -303,6 +304,9 @@ class MessageAssembler:
         else:
             parts.sort(key=_position)  # lines of one process arrive in order: a no-op pass, usually
             text = "\n".join([item.body, *(p[1] for p in parts)])
+        if item.chars > MAX_MESSAGE_CHARS:
+            self.stats.truncated_messages += 1
+            text = text[:MAX_MESSAGE_CHARS].removesuffix(CUT_MARKER) + CUT_MARKER
         self.stats.messages += 1
         fields = (item.ts, item.proc, item.att, int(item.n), item.level, text, item.code, item.prefix)
         return _new(LogMessage, fields)

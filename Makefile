@@ -28,7 +28,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pycore/pyproject.toml tests/requirements.txt tests/unit/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e 'pycore[sandbox]' -r tests/requirements.txt -r tests/unit/requirements.txt
+	$(PY) -m pip install -q -e 'pycore[sandbox,report,postgres]' -r tests/requirements.txt -r tests/unit/requirements.txt
 	touch $@
 
 # The official Heroku CLI (npm package `heroku`, v11), for the conformance tests.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from herokupg.slowlog.files import iter_file_blocks, iter_file_lines
+from herokupg.slowlog.files import iter_file_blocks, iter_file_lines, split_lines
+from herokupg.slowlog.parse import CUT_MARKER
 from herokupg.slowlog.source import iter_sse_log_lines
 from herokupg.slowlog.workload import heroku_lines, statements
 
@@ -100,8 +102,45 @@ def test_sse_events_carry_batched_lines() -> None:
 def test_file_blocks_keep_every_line_across_block_bounds(tmp_path: Path) -> None:
     log = tmp_path / "crlf.log"
     log.write_bytes(LOG.replace("\n", "\r\n").encode() + b"no newline at the end \xff")
-    blocks = list(iter_file_blocks(log, block=100))
+    seen: list[tuple[int, int]] = []
+    blocks = list(iter_file_blocks(log, block=100, progress=lambda b, n: seen.append((b, n))))
     assert len(blocks) > 2  # small blocks: the lines still come out whole and in order
     lines = [line for block in blocks for line in block]
     assert lines == list(iter_file_lines(log))
-    assert "".join(lines) == LOG.replace("\n", "\r\n") + "no newline at the end \ufffd"
+    assert "\n".join(lines) == LOG.replace("\n", "\r\n") + "no newline at the end \ufffd"
+    assert sum(b for b, _ in seen) == log.stat().st_size and sum(n for _, n in seen) == len(lines)
+
+
+def test_a_line_longer_than_the_cap_is_cut_and_the_rest_skipped() -> None:
+    data = b"first\n" + b"z" * 2500 + "é".encode() * 500 + b"\nnext\n\xc3"  # a cut UTF-8 sequence last
+    blocks = list(split_lines(io.BytesIO(data), block=64, cap=1000))
+    assert [line for block in blocks for line in block] == [
+        "first", "z" * 1000 + CUT_MARKER, "next", "\ufffd"
+    ]
+
+
+PEAK_MEMORY = """
+import sys
+from herokupg.cli import main
+code = main(["slow-queries", "--quiet", "--format", "json", "--file", sys.argv[1]])
+status = open("/proc/self/status").read()
+print(code, [int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:")][0], file=sys.stderr)
+"""
+
+
+def test_memory_stays_bounded_on_a_100_mb_line(tmp_path: Path) -> None:
+    # One statement of 100 MB on one line (issue 15 item 9: it used to peak at 715 MB). The child
+    # reads its own high-water mark (VmHWM: this process image only, not what fork copied).
+    log = tmp_path / "long.log"
+    with log.open("wb") as out:
+        out.write(f"{TS} app[postgres.1]: [DATABASE] [1-1]  {OK}duration: 9 ms  statement: SELECT '".encode())
+        for _ in range(100):
+            out.write(b"v" * 1_000_000)
+        out.write(f"'\n{TS} app[postgres.1]: [DATABASE] [2-1]  {OK}duration: 1 ms  statement: SELECT 1\n"
+                  .encode())
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(log)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    code, peak_kb = done.stderr.split()[-2:]
+    report = json.loads(done.stdout)
+    assert code == "0" and report["summary"]["queries"] == 2 and report["summary"]["truncated_messages"] == 1
+    assert int(peak_kb) < 100 * 1024, f"peak {int(peak_kb) / 1024:.0f} MB"

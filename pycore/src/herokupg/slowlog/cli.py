@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,10 +42,15 @@ def add_slow_queries_parser(subparsers: Any) -> None:
                         help="with --tail: redraw every SECONDS (default 2)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="fingerprints to show (default 10)")
     parser.add_argument("--sort", choices=("total", "count", "mean", "max"), default="total")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json", "html"), default="table",
+                        help="html: one self-contained page with charts (needs herokupg[report])")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the report to FILE, not standard output")
     parser.add_argument("--show-values", action="store_true",
                         help="show examples with their constants (they may hold personal data)")
     parser.add_argument("--width", type=int, default=120, help="table width (default 120)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar (shown on a terminal while the log is read)")
     parser.set_defaults(handler=run)
 
 
@@ -63,6 +69,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--duration only applies with --tail"
     if args.interval <= 0:
         return "--interval must be more than 0 seconds"
+    if args.format == "html" and args.tail:
+        return "--format html writes one page of what was read: use it without --tail"
     return None
 
 
@@ -75,24 +83,76 @@ def _output(analyzer: Analyzer, args: argparse.Namespace, database: dict[str, An
     data["database"] = database
     if args.format == "json":
         return render.to_json(data)
+    if args.format == "html":
+        from herokupg.slowlog import htmlreport
+
+        source = f"app {args.app}" if args.app else ("standard input" if args.file == "-" else args.file)
+        return htmlreport.render(data, analyzer.report, source=source, show_values=args.show_values)
     return render.table(data, width=args.width)
 
 
+def _emit(text: str, args: argparse.Namespace) -> None:
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        print(text)
+
+
+def _analyzer(args: argparse.Namespace, labels: list[str] | None) -> Analyzer:
+    from herokupg.slowlog.report import Analyzer
+
+    return Analyzer(args.threshold, labels, timeline=args.format == "html")
+
+
+def _bar(args: argparse.Namespace, total: int | None, what: str) -> Any:
+    """A progress bar, or None when standard error is no terminal or --quiet is given."""
+    from herokupg.slowlog.progress import ProgressBar, wanted
+
+    return ProgressBar(total, what) if wanted(args.quiet) else None
+
+
+def _read_file(args: argparse.Namespace) -> Analyzer:
+    import os
+
+    from herokupg.slowlog.files import iter_file_lines
+
+    analyzer = _analyzer(args, [args.database] if args.database else None)
+    total = None if args.file == "-" else os.stat(args.file).st_size
+    bar = _bar(args, total, "reading" if args.file == "-" else os.path.basename(args.file))
+    try:
+        analyzer.feed_all(iter_file_lines(args.file, progress=bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    return analyzer
+
+
+def _missing_extra(args: argparse.Namespace) -> str | None:
+    """For --format html: the report extra's libraries, loaded before a long read, not after it."""
+    if args.format != "html":
+        return None
+    from herokupg.slowlog.htmlreport import MissingExtraError, load_libraries
+
+    try:
+        load_libraries()
+    except MissingExtraError as exc:
+        return str(exc)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    problem = _check(args)
+    problem = _check(args) or _missing_extra(args)
     if problem:
         print(f"herokupg slow-queries: error: {problem}", file=sys.stderr)
         return 2
     from herokupg.errors import HerokuPgError
-    from herokupg.slowlog.report import Analyzer
 
     try:
         if args.file:
-            analyzer = Analyzer(args.threshold, [args.database] if args.database else None)
-            from herokupg.slowlog.files import iter_file_lines
-
-            analyzer.feed_all(iter_file_lines(args.file))
-            print(_output(analyzer, args, None))
+            analyzer = _read_file(args)
+            _emit(_output(analyzer, args, None), args)
             return 0
         return _run_app(args)
     except HerokuPgError as exc:
@@ -110,7 +170,6 @@ def _run_app(args: argparse.Namespace) -> int:
     from herokupg.client import HerokuClient
     from herokupg.ops.slow_queries import database_labels
     from herokupg.resolve import resolve_database
-    from herokupg.slowlog.report import Analyzer
     from herokupg.slowlog.source import stream_log_lines
 
     with HerokuClient() as client:
@@ -121,14 +180,25 @@ def _run_app(args: argparse.Namespace) -> int:
             db = resolve_database(api, args.app, args.database)
             labels = database_labels(db.names)
             database = {"addon": db.addon_name, "config_var": db.config_var, "attachments": list(db.names)}
-        analyzer = Analyzer(args.threshold, labels)
+        analyzer = _analyzer(args, labels)
         lines = stream_log_lines(api, args.app, dyno=args.dyno, lines=args.lines, tail=args.tail)
         if not args.tail:
-            analyzer.feed_all(lines)
+            bar = _bar(args, None, f"logs of {args.app}")
+            try:
+                analyzer.feed_all(_counted(lines, bar) if bar is not None else lines)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
             _tail(analyzer, lines, args, database)
-        print(_output(analyzer, args, database))
+        _emit(_output(analyzer, args, database), args)
     return 0
+
+
+def _counted(lines: Iterator[str], bar: Any) -> Iterator[str]:
+    for line in lines:
+        bar(len(line) + 1, 1)
+        yield line
 
 
 def _tail(analyzer: Analyzer, lines: Any, args: argparse.Namespace, database: dict[str, Any] | None) -> None:

@@ -16,10 +16,13 @@ import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from herokupg.slowlog.fingerprint import grouping, mask
 from herokupg.slowlog.parse import LogMessage, MessageAssembler, ParseStats, SlowQuery, SlowQueryExtractor
+
+if TYPE_CHECKING:
+    from herokupg.slowlog.timeline import Timeline
 
 EXACT_CAP = 1000
 HISTOGRAM_ERROR = 0.01
@@ -100,6 +103,12 @@ class Durations:
         buckets, floor, log, low, base = self.buckets, math.floor, math.log, _MIN_BUCKETED, _LOG_BASE
         for b in [floor(log(max(v, low) / low) / base) for v in values]:
             buckets[b] = buckets.get(b, 0) + 1
+
+    def weighted(self) -> list[tuple[float, int]]:
+        """Every duration with its count: exact ones once each, buckets at their geometric middle."""
+        return [(v, 1) for v in self.values] + [
+            (_MIN_BUCKETED * math.exp((b + 0.5) * _LOG_BASE), n) for b, n in self.buckets.items()
+        ]
 
     def percentile(self, p: float) -> float:
         if not self.folded:
@@ -183,6 +192,7 @@ class SlowQueryReport:
         stats: ParseStats | None = None,
         max_fingerprints: int = MAX_FINGERPRINTS,
         exact_cap: int = EXACT_CAP,
+        timeline: Timeline | None = None,
     ) -> None:
         if threshold_ms < 0:
             raise ValueError(f"threshold must be 0 ms or more, got {threshold_ms:g}.")
@@ -195,6 +205,7 @@ class SlowQueryReport:
         self.queries = 0
         self.below_threshold = 0
         self.overflow_queries = 0
+        self.timeline = timeline  # slow queries over time, for the HTML report
 
     def add(self, query: SlowQuery) -> None:
         if query.duration_ms < self.threshold_ms:
@@ -210,7 +221,10 @@ class SlowQueryReport:
             if group is None:
                 group = FingerprintStats(key, normalized, Durations(self.exact_cap))
                 self.groups[key] = group
-        group.add(query, parse_time(query.ts))
+        when = parse_time(query.ts)
+        group.add(query, when)
+        if self.timeline is not None and when is not None:
+            self.timeline.add(query.ts, query.duration_ms)
         self.total_ms += query.duration_ms
         self.queries += 1
 
@@ -288,12 +302,19 @@ class Analyzer:
         *,
         max_fingerprints: int = MAX_FINGERPRINTS,
         exact_cap: int = EXACT_CAP,
+        timeline: bool = False,
     ) -> None:
         self.stats = ParseStats()
+        series = None
+        if timeline:
+            from herokupg.slowlog.timeline import Timeline  # imports this module: not at the top
+
+            series = Timeline()
         self.assembler = MessageAssembler(attachments, self.stats)
         self.extractor = SlowQueryExtractor(self.stats)
         self.report = SlowQueryReport(
-            threshold_ms, stats=self.stats, max_fingerprints=max_fingerprints, exact_cap=exact_cap
+            threshold_ms, stats=self.stats, max_fingerprints=max_fingerprints, exact_cap=exact_cap,
+            timeline=series,
         )
         self._mark = 0
 

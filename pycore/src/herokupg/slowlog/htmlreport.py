@@ -1,0 +1,224 @@
+"""The slow-query report as one self-contained HTML page (``herokupg slow-queries --format html``).
+
+Charts are drawn by matplotlib into SVG and inlined in the page, which Jinja2 renders from
+``templates/report.html.j2`` with its CSS inline: no script, style sheet, font or image is
+loaded from anywhere. Both libraries come with the ``report`` extra (``pip install
+'herokupg[report]'``); nothing else imports this module, so module runs and the text and JSON
+reports never load them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from herokupg import __version__
+from herokupg.slowlog.report import SlowQueryReport
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from herokupg.slowlog.timeline import Point
+
+EXTRA = "report"
+WIDTH_INCHES = 7.6
+HISTOGRAM_BINS = 40
+TOP_CHART = 10
+LABEL_CHARS = 48
+# matplotlib settings for every chart: text stays text (the page's font, a smaller file), and each
+# chart's element ids get their own salt so that ids never repeat across the inlined charts.
+_STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e3e6ea",
+    "axes.edgecolor": "#8a9199",
+}
+_COLOURS = ["#4c6ef5", "#f59f00", "#e03131", "#2f9e44"]
+_NO_METADATA = {"Format": None, "Type": None, "Creator": None, "Date": None}
+
+
+class MissingExtraError(RuntimeError):
+    """matplotlib or Jinja2 is not installed."""
+
+
+def load_libraries() -> tuple[Any, tuple[Any, Any]]:
+    try:
+        import jinja2
+        import markupsafe
+        import matplotlib
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"--format html needs {exc.name or 'matplotlib and Jinja2'}: pip install 'herokupg[{EXTRA}]'"
+        ) from None
+    return matplotlib, (jinja2, markupsafe)
+
+
+@contextmanager
+def _figure(
+    matplotlib: Any, salt: str, height: float = 2.8, left: float = 0.75
+) -> Iterator[tuple[Figure, Axes]]:
+    """A figure with one axes, ``left`` inches of margin for the y labels. Fixed margins, not a
+    layout engine: that would draw every chart twice."""
+    from cycler import cycler
+    from matplotlib.figure import Figure
+
+    style = {**_STYLE, "svg.hashsalt": salt, "axes.prop_cycle": cycler(color=_COLOURS)}
+    with matplotlib.rc_context(style):
+        figure = Figure(figsize=(WIDTH_INCHES, height))
+        figure.subplots_adjust(
+            left=left / WIDTH_INCHES, right=0.98, bottom=0.55 / height, top=1 - 0.12 / height
+        )
+        yield figure, figure.add_subplot()
+
+
+def _plain_log_axis(axis: Any) -> None:
+    """Log-scale tick labels as plain numbers (1, 10, 0.01): clearer than 10^k, and drawn without
+    matplotlib's math text engine, which costs more than the rest of a chart."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _svg(figure: Figure, title: str) -> str:
+    """The figure as an ``<svg>`` element (no XML declaration or DOCTYPE: it goes inside HTML)."""
+    out = io.StringIO()
+    figure.savefig(out, format="svg", metadata={**_NO_METADATA, "Title": title})
+    text = out.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _times(ax: Axes, points: Sequence[Point]) -> Any:
+    """The bins' start times as matplotlib's date numbers, the x axis showing them in UTC."""
+    from matplotlib import dates
+
+    ax.xaxis_date(UTC)
+    convert: Any = dates.date2num  # untyped in matplotlib
+    return convert([p.start for p in points])
+
+
+def _rate_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
+    from matplotlib.ticker import FuncFormatter
+
+    with _figure(matplotlib, "rate") as (figure, ax):
+        x = _times(ax, points)
+        rates = [p.per_minute for p in points]
+        ax.fill_between(x, rates, step="post", alpha=0.35, linewidth=0)
+        ax.step(x, rates, where="post", linewidth=1)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
+        ax.set_ylabel("slow queries / minute")
+        ax.set_xlabel(f"time (UTC), {_width_text(width)} bins")
+        ax.set_ylim(bottom=0)
+        return _svg(figure, "Slow queries per minute")
+
+
+def _percentile_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
+    with _figure(matplotlib, "percentiles") as (figure, ax):
+        x = _times(ax, points)
+        for label, values in (("p50", [p.p50_ms for p in points]), ("p95", [p.p95_ms for p in points]),
+                              ("p99", [p.p99_ms for p in points])):
+            ax.plot(x, values, label=label, linewidth=1.2, marker="." if len(points) < 40 else None)
+        ax.set_yscale("log")
+        _plain_log_axis(ax.yaxis)
+        ax.set_ylabel("duration (ms)")
+        ax.set_xlabel(f"time (UTC), {_width_text(width)} bins")
+        ax.legend(loc="upper left", ncols=3, frameon=False)
+        return _svg(figure, "Duration percentiles over time")
+
+
+def _top_chart(matplotlib: Any, rows: Sequence[dict[str, Any]]) -> str:
+    shown = list(rows[:TOP_CHART])
+    labels = [f"#{i} {_short(r['query'])}" for i, r in enumerate(shown, 1)]
+    left = 0.3 + 0.068 * max((len(label) for label in labels), default=0)  # 8 pt monospace characters
+    with _figure(matplotlib, "top", height=0.9 + 0.28 * max(len(shown), 1), left=left) as (figure, ax):
+        totals = [r["total_ms"] / 1000.0 for r in shown]
+        ax.barh(range(len(shown)), totals, color=_COLOURS[0])
+        ax.set_yticks(range(len(shown)), labels, fontfamily="monospace", fontsize=8)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("total time (s)")
+        return _svg(figure, "Top fingerprints by total time")
+
+
+def _histogram_chart(matplotlib: Any, report: SlowQueryReport) -> str:
+    values, weights = _durations(report)
+    with _figure(matplotlib, "histogram") as (figure, ax):
+        if values:
+            low, high = max(min(values), 1e-3), max(max(values), 1e-3)
+            edges = [low * (high / low * 1.0001) ** (i / HISTOGRAM_BINS) for i in range(HISTOGRAM_BINS + 1)]
+            ax.hist(values, bins=edges, weights=weights, color=_COLOURS[1])
+            ax.set_xscale("log")
+            _plain_log_axis(ax.xaxis)
+        ax.set_xlabel("duration (ms, log scale)")
+        ax.set_ylabel("slow queries")
+        return _svg(figure, "Duration histogram")
+
+
+def _durations(report: SlowQueryReport) -> tuple[list[float], list[int]]:
+    values: list[float] = []
+    weights: list[int] = []
+    for group in report.groups.values():
+        for value, count in group.durations.weighted():
+            values.append(value)
+            weights.append(count)
+    return values, weights
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= LABEL_CHARS else flat[: LABEL_CHARS - 1] + "…"
+
+
+def _width_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def _ms_text(value: float) -> str:
+    if value == 0:
+        return "0"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if value >= 1 else f"{value:.3f}"
+
+
+def _count_text(value: int) -> str:
+    return f"{value:,}"
+
+
+def render(data: dict[str, Any], report: SlowQueryReport, *, source: str, show_values: bool = False) -> str:
+    """The page for ``data`` (:meth:`SlowQueryReport.as_dict` of ``report``, which was built with a
+    timeline); ``source`` names what was read."""
+    matplotlib, (jinja2, markupsafe) = load_libraries()
+    timeline = report.timeline
+    points = timeline.points() if timeline is not None else []
+    width = timeline.width if timeline is not None else 60
+    by_total = sorted(data["queries"], key=lambda r: -r["total_ms"])
+    charts = [
+        ("Slow queries per minute", _rate_chart(matplotlib, points, width)),
+        ("Duration percentiles over time (p50, p95, p99)", _percentile_chart(matplotlib, points, width)),
+        ("Top fingerprints by total time", _top_chart(matplotlib, by_total)),
+        ("Duration histogram", _histogram_chart(matplotlib, report)),
+    ]
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    environment.filters.update(ms=_ms_text, count_text=_count_text)
+    page: str = environment.get_template("report.html.j2").render(
+        data=data, summary=data["summary"], source=source, version=__version__, show_values=show_values,
+        charts=[(title, markupsafe.Markup(svg)) for title, svg in charts],
+        generated=datetime.now(UTC).isoformat(timespec="seconds"), bin_width=_width_text(width),
+    )
+    return page

@@ -1,0 +1,159 @@
+"""Slow queries over time, in bounded memory: count, total and duration percentiles per time bin.
+
+Bins are aligned on multiples of their width since the epoch. The width starts at one second and
+grows along :data:`WIDTHS` (each a multiple of the one before, so bins merge exactly) whenever the
+log's time span needs more than :data:`MAX_BINS` bins: a minute of log keeps one-second bins, a
+week of log ends with half-hour bins. Each bin keeps its durations exactly up to :data:`EXACT_CAP`
+and past that in a log-scale histogram whose bucket bounds grow by 10 % (percentiles within 5 %:
+plenty for a chart, and at most a few hundred buckets a bin).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from herokupg.slowlog.report import percentile_exact
+
+WIDTHS = (1, 2, 10, 30, 60, 120, 600, 1800, 3600, 7200, 21600, 43200, 86400, 604800)  # seconds
+MAX_BINS = 720
+EXACT_CAP = 200
+PENDING_SECONDS = 64
+_GROWTH = math.log(1.1)
+_FLOOR = 1e-6  # ms: shorter durations share the first bucket
+
+
+@dataclass(slots=True)
+class Bin:
+    count: int = 0
+    total_ms: float = 0.0
+    values: list[float] = field(default_factory=list)  # durations not folded into buckets yet
+    buckets: dict[int, int] = field(default_factory=dict)
+
+    def fold(self) -> None:
+        floor, log, low = math.floor, math.log, _FLOOR
+        buckets = self.buckets
+        for b in [floor(log(max(v, low) / low) / _GROWTH) for v in self.values]:
+            buckets[b] = buckets.get(b, 0) + 1
+        self.values = []
+
+    def merge(self, other: Bin) -> None:
+        self.count += other.count
+        self.total_ms += other.total_ms
+        self.values += other.values
+        for b, n in other.buckets.items():
+            self.buckets[b] = self.buckets.get(b, 0) + n
+        if len(self.values) > EXACT_CAP:
+            self.fold()
+
+    def percentile(self, p: float) -> float:
+        if not self.buckets:
+            return percentile_exact(sorted(self.values), p)
+        self.fold()
+        target = max(1, math.ceil(self.count * p / 100.0))
+        seen = 0
+        for b in sorted(self.buckets):
+            seen += self.buckets[b]
+            if seen >= target:
+                return _FLOOR * math.exp((b + 0.5) * _GROWTH)
+        return _FLOOR * math.exp((max(self.buckets) + 0.5) * _GROWTH)
+
+
+@dataclass(frozen=True)
+class Point:
+    start: datetime
+    count: int
+    per_minute: float
+    total_ms: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+class Timeline:
+    """Feed ``(timestamp text, duration ms)`` with :meth:`add`; read the bins with :meth:`points`.
+
+    :meth:`add` runs for every slow query, so it only files the duration under the timestamp's
+    second (its first 19 characters, ``YYYY-MM-DDTHH:MM:SS``); those buffers go into the bins a
+    batch at a time, when :data:`PENDING_SECONDS` seconds or :data:`EXACT_CAP` durations of one
+    second are waiting, and at the end.
+    """
+
+    def __init__(self, max_bins: int = MAX_BINS) -> None:
+        self.max_bins = max_bins
+        self.width = WIDTHS[0]
+        self.bins: dict[int, Bin] = {}
+        self._low = self._high = 0  # the lowest and highest bin index so far
+        self._pending: dict[str, tuple[str, list[float]]] = {}  # second -> (a full timestamp, durations)
+
+    def add(self, ts: str, ms: float) -> None:
+        pending = self._pending.get(ts[:19])
+        if pending is None:
+            if len(self._pending) >= PENDING_SECONDS:
+                self.flush()
+            self._pending[ts[:19]] = (ts, [ms])
+            return
+        values = pending[1]
+        values.append(ms)
+        if len(values) > EXACT_CAP:
+            self._file(*self._pending.pop(ts[:19]))
+
+    def flush(self) -> None:
+        """File every waiting duration into its bin."""
+        pending, self._pending = self._pending, {}
+        for ts, values in pending.values():
+            self._file(ts, values)
+
+    def _file(self, ts: str, values: list[float]) -> None:
+        try:
+            seconds = datetime.fromisoformat(ts).timestamp()
+        except ValueError:
+            return  # the report counts the query; the chart cannot place it
+        index = int(seconds // self.width)
+        found = self.bins.get(index)
+        if found is None:
+            if not self.bins:
+                self._low = self._high = index
+            elif index < self._low or index > self._high:
+                self._low, self._high = min(self._low, index), max(self._high, index)
+                if self._high - self._low >= self.max_bins:
+                    self._widen()
+                    self._file(ts, values)
+                    return
+            found = self.bins[index] = Bin()
+        found.merge(Bin(len(values), sum(values), values))
+
+    def _widen(self) -> None:
+        """The next width whose bins cover the span seen so far, the bins merged into it."""
+        span = (self._high - self._low + 1) * self.width
+        wider = next((w for w in WIDTHS if w > self.width and span / w < self.max_bins), None)
+        if wider is None:  # longer than MAX_BINS weeks of log: keep doubling
+            wider = max(self.width, WIDTHS[-1]) * 2
+        merged: dict[int, Bin] = {}
+        for index, item in self.bins.items():
+            target = index * self.width // wider
+            if target in merged:
+                merged[target].merge(item)
+            else:
+                merged[target] = item
+        self.bins, self.width = merged, wider
+        self._low, self._high = min(merged), max(merged)
+
+    def points(self) -> list[Point]:
+        """One point per bin from the first to the last, empty bins included (as zero counts)."""
+        self.flush()
+        if not self.bins:
+            return []
+        out: list[Point] = []
+        for index in range(min(self.bins), max(self.bins) + 1):
+            start = datetime.fromtimestamp(index * self.width, UTC)
+            item = self.bins.get(index)
+            if item is None:
+                out.append(Point(start, 0, 0.0, 0.0, math.nan, math.nan, math.nan))
+                continue
+            out.append(Point(
+                start, item.count, item.count * 60.0 / self.width, item.total_ms,
+                item.percentile(50), item.percentile(95), item.percentile(99),
+            ))
+        return out

@@ -10,6 +10,7 @@ reports never load them.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,10 +31,11 @@ WIDTH_INCHES = 7.6
 HISTOGRAM_BINS = 40
 TOP_CHART = 10
 LABEL_CHARS = 48
-# matplotlib settings for every chart: text stays text (the page's font, a smaller file), and each
-# chart's element ids get their own salt so that ids never repeat across the inlined charts.
+# matplotlib settings for every chart: text stays text (the page's font, a smaller file); a fixed
+# salt for the ids it hashes, so that one log always gives the same page.
 _STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
+    "svg.hashsalt": "herokupg",
     "font.family": "sans-serif",
     "font.size": 9,
     "axes.spines.top": False,
@@ -44,6 +46,7 @@ _STYLE: dict[str, Any] = {
 }
 _COLOURS = ["#4c6ef5", "#f59f00", "#e03131", "#2f9e44"]
 _NO_METADATA = {"Format": None, "Type": None, "Creator": None, "Date": None}
+_ID_REFERENCE = re.compile(r'(\bid="|="#|url\(#)([^")]+)')
 
 
 class MissingExtraError(RuntimeError):
@@ -63,15 +66,13 @@ def load_libraries() -> tuple[Any, tuple[Any, Any]]:
 
 
 @contextmanager
-def _figure(
-    matplotlib: Any, salt: str, height: float = 2.8, left: float = 0.75
-) -> Iterator[tuple[Figure, Axes]]:
+def _figure(matplotlib: Any, height: float = 2.8, left: float = 0.75) -> Iterator[tuple[Figure, Axes]]:
     """A figure with one axes, ``left`` inches of margin for the y labels. Fixed margins, not a
     layout engine: that would draw every chart twice."""
     from cycler import cycler
     from matplotlib.figure import Figure
 
-    style = {**_STYLE, "svg.hashsalt": salt, "axes.prop_cycle": cycler(color=_COLOURS)}
+    style = {**_STYLE, "axes.prop_cycle": cycler(color=_COLOURS)}
     with matplotlib.rc_context(style):
         figure = Figure(figsize=(WIDTH_INCHES, height))
         figure.subplots_adjust(
@@ -89,12 +90,15 @@ def _plain_log_axis(axis: Any) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def _svg(figure: Figure, title: str) -> str:
-    """The figure as an ``<svg>`` element (no XML declaration or DOCTYPE: it goes inside HTML)."""
+def _svg(figure: Figure, title: str, salt: str) -> str:
+    """The figure as an ``<svg>`` element for the page: no XML declaration or DOCTYPE, and its element
+    ids (and the references to them) prefixed with ``salt``. matplotlib numbers the ids of its groups
+    per figure (``axes_1``...), so they would repeat across the charts of one page."""
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={**_NO_METADATA, "Title": title})
     text = out.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    return _ID_REFERENCE.sub(lambda m: f"{m.group(1)}{salt}-{m.group(2)}", text)
 
 
 def _times(ax: Axes, points: Sequence[Point]) -> Any:
@@ -109,7 +113,7 @@ def _times(ax: Axes, points: Sequence[Point]) -> Any:
 def _rate_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
     from matplotlib.ticker import FuncFormatter
 
-    with _figure(matplotlib, "rate") as (figure, ax):
+    with _figure(matplotlib) as (figure, ax):
         x = _times(ax, points)
         rates = [p.per_minute for p in points]
         ax.fill_between(x, rates, step="post", alpha=0.35, linewidth=0)
@@ -118,11 +122,11 @@ def _rate_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
         ax.set_ylabel("slow queries / minute")
         ax.set_xlabel(f"time (UTC), {_width_text(width)} bins")
         ax.set_ylim(bottom=0)
-        return _svg(figure, "Slow queries per minute")
+        return _svg(figure, "Slow queries per minute", "rate")
 
 
 def _percentile_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
-    with _figure(matplotlib, "percentiles") as (figure, ax):
+    with _figure(matplotlib) as (figure, ax):
         x = _times(ax, points)
         for label, values in (("p50", [p.p50_ms for p in points]), ("p95", [p.p95_ms for p in points]),
                               ("p99", [p.p99_ms for p in points])):
@@ -132,26 +136,26 @@ def _percentile_chart(matplotlib: Any, points: Sequence[Point], width: int) -> s
         ax.set_ylabel("duration (ms)")
         ax.set_xlabel(f"time (UTC), {_width_text(width)} bins")
         ax.legend(loc="upper left", ncols=3, frameon=False)
-        return _svg(figure, "Duration percentiles over time")
+        return _svg(figure, "Duration percentiles over time", "percentiles")
 
 
 def _top_chart(matplotlib: Any, rows: Sequence[dict[str, Any]]) -> str:
     shown = list(rows[:TOP_CHART])
     labels = [f"#{i} {_short(r['query'])}" for i, r in enumerate(shown, 1)]
     left = 0.3 + 0.068 * max((len(label) for label in labels), default=0)  # 8 pt monospace characters
-    with _figure(matplotlib, "top", height=0.9 + 0.28 * max(len(shown), 1), left=left) as (figure, ax):
+    with _figure(matplotlib, height=0.9 + 0.28 * max(len(shown), 1), left=left) as (figure, ax):
         totals = [r["total_ms"] / 1000.0 for r in shown]
         ax.barh(range(len(shown)), totals, color=_COLOURS[0])
         ax.set_yticks(range(len(shown)), labels, fontfamily="monospace", fontsize=8)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("total time (s)")
-        return _svg(figure, "Top fingerprints by total time")
+        return _svg(figure, "Top fingerprints by total time", "top")
 
 
 def _histogram_chart(matplotlib: Any, report: SlowQueryReport) -> str:
     values, weights = _durations(report)
-    with _figure(matplotlib, "histogram") as (figure, ax):
+    with _figure(matplotlib) as (figure, ax):
         if values:
             low, high = max(min(values), 1e-3), max(max(values), 1e-3)
             edges = [low * (high / low * 1.0001) ** (i / HISTOGRAM_BINS) for i in range(HISTOGRAM_BINS + 1)]
@@ -160,7 +164,7 @@ def _histogram_chart(matplotlib: Any, report: SlowQueryReport) -> str:
             _plain_log_axis(ax.xaxis)
         ax.set_xlabel("duration (ms, log scale)")
         ax.set_ylabel("slow queries")
-        return _svg(figure, "Duration histogram")
+        return _svg(figure, "Duration histogram", "histogram")
 
 
 def _durations(report: SlowQueryReport) -> tuple[list[float], list[int]]:

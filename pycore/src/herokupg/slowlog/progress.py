@@ -5,6 +5,7 @@ Shown only when standard error is a terminal and ``--quiet`` is not given; impor
 
 from __future__ import annotations
 
+import os
 import sys
 from types import TracebackType
 from typing import TextIO
@@ -16,10 +17,12 @@ class ProgressBar:
     def __init__(self, total_bytes: int | None, what: str, stream: TextIO | None = None) -> None:
         from tqdm import tqdm
 
+        target = stream or sys.stderr
+        columns, rows = _size(target)
         self.lines = 0
         self._bar = tqdm(
             total=total_bytes, desc=what, unit="B", unit_scale=True, unit_divisor=1024,
-            file=stream or sys.stderr, mininterval=0.25, leave=False, dynamic_ncols=True,
+            file=target, mininterval=0.25, leave=False, ncols=columns, nrows=rows,
         )
 
     def __call__(self, nbytes: int, nlines: int) -> None:
@@ -28,6 +31,7 @@ class ProgressBar:
         self._bar.update(nbytes)
 
     def close(self) -> None:
+        self._bar.refresh()  # the final figures, even when the read took less than one redraw
         self._bar.close()
 
     def __enter__(self) -> ProgressBar:
@@ -37,6 +41,16 @@ class ProgressBar:
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    """The terminal's columns and rows, 100 x 24 where it reports none (a fresh pseudo-terminal):
+    tqdm would otherwise draw nothing at all."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError):
+        return 100, 24
+    return size.columns or 100, size.lines or 24
 
 
 def wanted(quiet: bool, stream: TextIO | None = None) -> bool:

@@ -16,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     from herokupg.slowlog.cli import add_slow_queries_parser  # argparse only; the rest loads on use
 
     add_slow_queries_parser(sub)
+    from herokupg.outliers_cli import add_outliers_parser
+
+    add_outliers_parser(sub)
     return parser
 
 

@@ -87,7 +87,9 @@ def _output(analyzer: Analyzer, args: argparse.Namespace, database: dict[str, An
         from herokupg.slowlog import htmlreport
 
         source = f"app {args.app}" if args.app else ("standard input" if args.file == "-" else args.file)
-        return htmlreport.render(data, analyzer.report, source=source, show_values=args.show_values)
+        page = htmlreport.page_input(data, analyzer.report, source=source, show_values=args.show_values)
+        renderer = args.renderer or htmlreport.BackgroundRenderer()
+        return str(renderer.render(page))
     return render.table(data, width=args.width)
 
 
@@ -130,16 +132,12 @@ def _read_file(args: argparse.Namespace) -> Analyzer:
 
 
 def _missing_extra(args: argparse.Namespace) -> str | None:
-    """For --format html: the report extra's libraries, loaded before a long read, not after it."""
+    """For --format html: the report extra's libraries, looked for before a long read."""
     if args.format != "html":
         return None
-    from herokupg.slowlog.htmlreport import MissingExtraError, load_libraries
+    from herokupg.slowlog.htmlreport import missing_libraries
 
-    try:
-        load_libraries()
-    except MissingExtraError as exc:
-        return str(exc)
-    return None
+    return missing_libraries()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,7 +147,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from herokupg.errors import HerokuPgError
 
+    args.renderer = None
     try:
+        if args.format == "html":  # the worker imports matplotlib while this process reads
+            from herokupg.slowlog.htmlreport import BackgroundRenderer
+
+            args.renderer = BackgroundRenderer()
         if args.file:
             analyzer = _read_file(args)
             _emit(_output(analyzer, args, None), args)
@@ -163,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"herokupg slow-queries: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if args.renderer is not None:
+            args.renderer.close()
 
 
 def _run_app(args: argparse.Namespace) -> int:

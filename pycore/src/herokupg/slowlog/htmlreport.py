@@ -5,28 +5,35 @@ Charts are drawn by matplotlib into SVG and inlined in the page, which Jinja2 re
 loaded from anywhere. Both libraries come with the ``report`` extra (``pip install
 'herokupg[report]'``); nothing else imports this module, so module runs and the text and JSON
 reports never load them.
+
+matplotlib takes about as long to import and warm up as the parser needs for a few tens of
+megabytes of log, so the CLI starts a :class:`BackgroundRenderer` before it reads: a worker process
+imports the libraries meanwhile, then draws the page from a small :class:`PageInput`.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from herokupg import __version__
 from herokupg.slowlog.report import SlowQueryReport
+from herokupg.slowlog.timeline import Point
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from herokupg.slowlog.timeline import Point
-
 EXTRA = "report"
+MIN_HISTOGRAM_MS = 1e-3
 WIDTH_INCHES = 7.6
 HISTOGRAM_BINS = 40
 TOP_CHART = 10
@@ -53,15 +60,31 @@ class MissingExtraError(RuntimeError):
     """matplotlib or Jinja2 is not installed."""
 
 
+def missing_libraries() -> str | None:
+    """What to install for --format html, or None: found without importing anything."""
+    from importlib.util import find_spec
+
+    missing = []
+    for name in ("matplotlib", "jinja2"):
+        try:
+            found = find_spec(name) is not None
+        except ValueError:  # in sys.modules as None: imports of it fail
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        return f"--format html needs {' and '.join(missing)}: pip install 'herokupg[{EXTRA}]'"
+    return None
+
+
 def load_libraries() -> tuple[Any, tuple[Any, Any]]:
     try:
         import jinja2
         import markupsafe
         import matplotlib
+        import matplotlib.figure  # the bulk of the import time: at once, not in the first chart
     except ImportError as exc:
-        raise MissingExtraError(
-            f"--format html needs {exc.name or 'matplotlib and Jinja2'}: pip install 'herokupg[{EXTRA}]'"
-        ) from None
+        raise MissingExtraError(missing_libraries() or str(exc)) from None
     return matplotlib, (jinja2, markupsafe)
 
 
@@ -153,13 +176,10 @@ def _top_chart(matplotlib: Any, rows: Sequence[dict[str, Any]]) -> str:
         return _svg(figure, "Top fingerprints by total time", "top")
 
 
-def _histogram_chart(matplotlib: Any, report: SlowQueryReport) -> str:
-    values, weights = _durations(report)
+def _histogram_chart(matplotlib: Any, edges: Sequence[float], counts: Sequence[int]) -> str:
     with _figure(matplotlib) as (figure, ax):
-        if values:
-            low, high = max(min(values), 1e-3), max(max(values), 1e-3)
-            edges = [low * (high / low * 1.0001) ** (i / HISTOGRAM_BINS) for i in range(HISTOGRAM_BINS + 1)]
-            ax.hist(values, bins=edges, weights=weights, color=_COLOURS[1])
+        if counts:
+            ax.stairs(counts, edges, fill=True, color=_COLOURS[1])
             ax.set_xscale("log")
             _plain_log_axis(ax.xaxis)
         ax.set_xlabel("duration (ms, log scale)")
@@ -167,14 +187,20 @@ def _histogram_chart(matplotlib: Any, report: SlowQueryReport) -> str:
         return _svg(figure, "Duration histogram", "histogram")
 
 
-def _durations(report: SlowQueryReport) -> tuple[list[float], list[int]]:
-    values: list[float] = []
-    weights: list[int] = []
-    for group in report.groups.values():
-        for value, count in group.durations.weighted():
-            values.append(value)
-            weights.append(count)
-    return values, weights
+def histogram(report: SlowQueryReport, bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:
+    """Every duration of ``report`` in ``bins`` log-spaced bins: their edges and counts (the
+    durations past a fingerprint's exact cap at their histogram bucket's middle)."""
+    weighted = [pair for group in report.groups.values() for pair in group.durations.weighted()]
+    if not weighted:
+        return [], []
+    low = max(min(v for v, _ in weighted), MIN_HISTOGRAM_MS)
+    high = max(max(v for v, _ in weighted), low * 1.01)
+    step = math.log(high / low) / bins
+    counts = [0] * bins
+    for value, count in weighted:
+        index = int(math.log(max(value, low) / low) / step) if value > low else 0
+        counts[min(index, bins - 1)] += count
+    return [low * math.exp(step * i) for i in range(bins + 1)], counts
 
 
 def _short(text: str) -> str:
@@ -201,28 +227,109 @@ def _count_text(value: int) -> str:
     return f"{value:,}"
 
 
-def render(data: dict[str, Any], report: SlowQueryReport, *, source: str, show_values: bool = False) -> str:
-    """The page for ``data`` (:meth:`SlowQueryReport.as_dict` of ``report``, which was built with a
-    timeline); ``source`` names what was read."""
-    matplotlib, (jinja2, markupsafe) = load_libraries()
+@dataclass(frozen=True)
+class PageInput:
+    """Everything the page needs, small and picklable (for the worker process)."""
+
+    data: dict[str, Any]
+    source: str
+    show_values: bool
+    points: list[Point]
+    width: int
+    edges: list[float]
+    counts: list[int]
+
+
+def page_input(
+    data: dict[str, Any], report: SlowQueryReport, *, source: str, show_values: bool = False
+) -> PageInput:
+    """The page's input from ``data`` (:meth:`SlowQueryReport.as_dict` of ``report``, which was built
+    with a timeline); ``source`` names what was read. No plotting library needed."""
     timeline = report.timeline
-    points = timeline.points() if timeline is not None else []
-    width = timeline.width if timeline is not None else 60
-    by_total = sorted(data["queries"], key=lambda r: -r["total_ms"])
-    charts = [
-        ("Slow queries per minute", _rate_chart(matplotlib, points, width)),
-        ("Duration percentiles over time (p50, p95, p99)", _percentile_chart(matplotlib, points, width)),
-        ("Top fingerprints by total time", _top_chart(matplotlib, by_total)),
-        ("Duration histogram", _histogram_chart(matplotlib, report)),
-    ]
+    edges, counts = histogram(report)
+    return PageInput(
+        data, source, show_values, timeline.points() if timeline is not None else [],
+        timeline.width if timeline is not None else 60, edges, counts,
+    )
+
+
+@cache
+def _template() -> Any:
+    _, (jinja2, _markupsafe) = load_libraries()
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     environment.filters.update(ms=_ms_text, count_text=_count_text)
-    page: str = environment.get_template("report.html.j2").render(
-        data=data, summary=data["summary"], source=source, version=__version__, show_values=show_values,
-        charts=[(title, markupsafe.Markup(svg)) for title, svg in charts],
+    return environment.get_template("report.html.j2")
+
+
+def warm_up() -> None:
+    """Import the libraries and compile the template (what the worker does while the log is read)."""
+    load_libraries()
+    import matplotlib.backends.backend_svg
+    import matplotlib.dates
+    import matplotlib.ticker  # noqa: F401
+
+    _template()
+
+
+def render_page(page: PageInput) -> str:
+    matplotlib, (_jinja2, markupsafe) = load_libraries()
+    data, points, width = page.data, page.points, page.width
+    by_total = sorted(data["queries"], key=lambda r: -r["total_ms"])
+    charts = [
+        ("Slow queries per minute", _rate_chart(matplotlib, points, width)),
+        ("Duration percentiles over time (p50, p95, p99)", _percentile_chart(matplotlib, points, width)),
+        ("Top fingerprints by total time", _top_chart(matplotlib, by_total)),
+        ("Duration histogram", _histogram_chart(matplotlib, page.edges, page.counts)),
+    ]
+    text: str = _template().render(
+        data=data, summary=data["summary"], source=page.source, version=__version__,
+        show_values=page.show_values, charts=[(title, markupsafe.Markup(svg)) for title, svg in charts],
         generated=datetime.now(UTC).isoformat(timespec="seconds"), bin_width=_width_text(width),
     )
-    return page
+    return text
+
+
+def render(data: dict[str, Any], report: SlowQueryReport, *, source: str, show_values: bool = False) -> str:
+    """The page, drawn in this process."""
+    return render_page(page_input(data, report, source=source, show_values=show_values))
+
+
+class BackgroundRenderer:
+    """A worker process that imports the libraries now and draws the page later; in this process
+    when no worker can start (or it dies), so the page comes out either way."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool: Any = None
+        try:  # spawn: a fresh interpreter, safe whatever this process holds (threads, sockets)
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool.submit(warm_up)
+        except (OSError, ValueError, RuntimeError):
+            self.close()
+
+    def render(self, page: PageInput) -> str:
+        if self._pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                text: str = self._pool.submit(render_page, page).result()
+                return text
+            except (BrokenProcessPool, OSError):
+                self.close()
+        return render_page(page)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> BackgroundRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

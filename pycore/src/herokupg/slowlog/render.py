@@ -12,7 +12,7 @@ def _num(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def _one_line(text: str, width: int) -> str:
+def one_line(text: str, width: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: max(width - 1, 0)] + "…"
 
@@ -34,7 +34,7 @@ def table(data: dict[str, Any], *, width: int = 120, field: str = "query") -> st
     lines = ["  ".join(h.rjust(w) for h, w in zip(COLUMNS, widths, strict=False)) + "  query"]
     for r in rows:
         cells = [cell.rjust(w) for cell, w in zip(r, widths, strict=False)]
-        lines.append("  ".join(cells) + "  " + _one_line(r[-1], query_width))
+        lines.append("  ".join(cells) + "  " + one_line(r[-1], query_width))
     s = data["summary"]
     lines.append("")
     span = f", {s['first_seen']} .. {s['last_seen']}" if s.get("first_seen") else ""

@@ -73,6 +73,9 @@ def _error(what: str, exc: CommandError, extra: list[str] | None = None) -> Engi
 def server_gucs(settings: Mapping[str, Any], bins: Binaries) -> dict[str, object]:
     """pg:settings values (over Heroku's defaults) as server settings."""
     gucs: dict[str, object] = {}
+    if (bins.bindir.parent / "lib" / "pg_stat_statements.so").exists():
+        # preloaded as on Heroku Postgres: CREATE EXTENSION pg_stat_statements then works
+        gucs["shared_preload_libraries"] = "pg_stat_statements"
     for key, value in {**DEFAULTS, **settings}.items():
         if key in NOT_SERVER_SETTINGS:
             continue

@@ -89,6 +89,10 @@ CASES: dict[str, list[tuple[str, dict[str, Any], list[str]]]] = {
         ("wrong value type", {"settings": {"log_min_duration_statement": "fast"}}, ["log_min_duration_statement"]),
         ("unknown database", {"database": "NOPE", "settings": {"log_lock_waits": True}}, ["NOPE", APP]),
     ],
+    "heroku_pg_outliers_info": [
+        ("zero top", {"top": 0}, ["top"]),
+        ("unknown database", {"database": "NOPE"}, ["NOPE", APP]),
+    ],
     "heroku_pg_slow_query_info": [
         ("zero lines", {"lines": 0}, ["lines"]),
         ("zero top", {"top": 0}, ["top"]),

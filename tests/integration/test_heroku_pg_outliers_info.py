@@ -1,0 +1,78 @@
+"""heroku_pg_outliers_info from a playbook and ad hoc, on the sandbox's postgres engine (real clusters).
+
+The expected statements are read from pg_stat_statements as the cluster's superuser, not through
+herokupg; the database's password must appear nowhere in the output, even at -vvv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from harness import Ansible
+from herokupg.api import HerokuAPI
+from herokupg.client import HerokuClient
+from herokupg.sandbox.pgengine import available
+from herokupg.sandbox.pgengine.cluster import ADMIN_USER
+from herokupg.sandbox.testing import postgres_sandbox, seed_app, seed_database
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not available()[0], reason=f"postgres engine unavailable: {available()[1]}"),
+]
+
+WORKLOAD = [
+    "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, abalance int NOT NULL)",
+    "INSERT INTO pgbench_accounts SELECT g, 0 FROM generate_series(1, 20000) g",
+] + [f"UPDATE pgbench_accounts SET abalance = abalance + {k} WHERE aid % 7 = {k % 7}" for k in range(20)] + [
+    f"SELECT count(*) FROM pgbench_accounts WHERE abalance > {k}" for k in range(40)
+]
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[tuple[Ansible, str, dict[str, Any]]]:
+    with postgres_sandbox(prefix="herokupg-outliers-mod-") as sb:
+        for app in ("outapp", "outbare"):
+            seed_app(sb, app)
+            seed_database(sb, app)
+        with HerokuClient(sb.token, api_url=sb.url) as client:
+            url = HerokuAPI(client).config_vars("outapp")["DATABASE_URL"]
+        addon = next(a for a in sb.sandbox.store.state.addons.values() if a.db and a.db.password in url)
+        cluster: Any = sb.sandbox.engine.cluster(addon)  # type: ignore[attr-defined]
+        dbname = urlsplit(url).path.lstrip("/")
+        admin = {"host": "127.0.0.1", "port": cluster.port, "user": ADMIN_USER, "dbname": dbname,
+                 "password": cluster.admin_password, "autocommit": True}
+        with psycopg.connect(**admin) as connection:  # as Heroku's own credential may
+            connection.execute("CREATE EXTENSION pg_stat_statements")
+        with psycopg.connect(url, autocommit=True) as connection:  # the app's workload, as the app's user
+            for sql in WORKLOAD:
+                connection.execute(sql)  # type: ignore[arg-type]
+        with psycopg.connect(**admin) as connection:
+            rows = connection.execute(
+                "SELECT queryid::text FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
+                "WHERE r.rolname = %s ORDER BY total_exec_time DESC", (urlsplit(url).username,)).fetchall()
+        expected = {"app": "outapp", "bare_app": "outbare", "expected_ids": [r[0] for r in rows],
+                    "expected_top": [r[0] for r in rows[:2]]}  # the first two may swap as our reads add time
+        workdir = tmp_path / "ansible"
+        (workdir / "tmp").mkdir(parents=True)
+        yield Ansible(sb, workdir), url, expected
+
+
+def test_outliers_info_playbook(scene: tuple[Ansible, str, dict[str, Any]]) -> None:
+    ansible, url, expected = scene
+    run = ansible.playbook("heroku_pg_outliers_info/main.yml", "-vvv", extra_vars=expected)
+    run.assert_ok()
+    for secret in (url, urlsplit(url).password or "unset", ansible.sandbox.token):
+        assert secret not in run.output
+
+
+def test_outliers_info_ad_hoc(scene: tuple[Ansible, str, dict[str, Any]]) -> None:
+    ansible, url, _expected = scene
+    run = ansible.module("heroku_pg_outliers_info", "app=outapp top=1")
+    run.assert_ok()
+    assert '"changed": false' in run.output and '"total_exec_ms"' in run.output
+    assert (urlsplit(url).password or "unset") not in run.output

@@ -144,7 +144,8 @@ demo: venv collections
 
 # bench: demo_bench.py (demo and follower replication, postgres engine), ops_bench.py (our modules vs the
 # Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (slow-query
-# report vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in .cache/bench).
+# report, JSON and the HTML page, vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in
+# .cache/bench; and our peak memory on a 300 MB log line).
 # OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md. Both module benchmarks
 # byte-compile herokupg first, as pip does when it installs the wheel (benchlib.compile_core).
 OPS_BENCH_ARGS ?=

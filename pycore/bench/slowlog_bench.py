@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Throughput and peak memory of `herokupg slow-queries --file` vs `pgbadger -f logplex -j 1`.
 
+Three comparisons: the JSON report against pgBadger's JSON output, the whole HTML page (charts
+and table) against pgBadger's HTML report, and the peak memory of our report on one log line of
+--long-mb megabytes (a single huge statement: it is cut at 1 MiB and the rest skipped).
+
 The log: Heroku-format lines (`heroku logs -p postgres`) of at least --mb megabytes made from a
 real pgbench run (herokupg.sandbox.pgengine.pgbench_log; kept in .cache/bench and reused while it
 is big enough, --fresh rebuilds it), or with --synthetic the generated workload of
@@ -11,6 +15,7 @@ fingerprints, not on the input size.
 Prints only; asserts nothing.
 
     .venv/bin/python pycore/bench/slowlog_bench.py [--mb 100] [--synthetic] [--fresh] [--log PATH]
+                                                   [--long-mb 300]
 """
 
 from __future__ import annotations
@@ -50,6 +55,20 @@ def pgbench_log(megabytes: float, fresh: bool) -> Path:
         done = make_log(path, megabytes)
         print(f"made {path.name}: {int(done['transactions'])} pgbench transactions in "
               f"{int(done['rounds'])} rounds, {done['seconds']:.0f} s")
+    return path
+
+
+def long_line(path: Path, megabytes: float) -> Path:
+    """A Heroku log whose first statement is one line of ``megabytes`` MB, then an ordinary one."""
+    ts = "2026-11-25T14:00:00.000000+00:00"
+    prefix = f"{ts} app[postgres.1]: [DATABASE] [%d-1]  sql_error_code = 00000 LOG:  duration: %s ms  "
+    prefix += "statement: "
+    with path.open("wb") as out:
+        out.write((prefix % (1, "9.5") + "SELECT '").encode())
+        chunk = b"x" * 1_000_000
+        for _ in range(int(megabytes)):
+            out.write(chunk)
+        out.write(("'\n" + prefix % (2, "1.0") + "SELECT 1\n").encode())
     return path
 
 
@@ -97,6 +116,13 @@ def row(name: str, log: Path, run: Run, extra: str = "") -> None:
     print(f"{name:<26} {mb:6.1f} {run.wall:8.2f} {mb / run.wall:6.1f} {cpu} {peak} {run.code:4d}  {extra}")
 
 
+def speedup(what: str, theirs: Run, mine: Run) -> None:
+    text = f"speed-up, {what} (pgbadger / ours): {theirs.wall / mine.wall:.1f}x wall time"
+    if theirs.cpu and mine.cpu:
+        text += f", {theirs.cpu / mine.cpu:.1f}x CPU time"
+    print(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -105,6 +131,8 @@ def main() -> int:
     parser.add_argument("--synthetic", action="store_true", help="the generated workload, not pgbench")
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached pgbench log")
     parser.add_argument("--log", type=Path, help="measure this Heroku-format log instead")
+    parser.add_argument("--long-mb", type=float, default=300.0,
+                        help="size of the single-line statement of the memory row (default 300; 0: none)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="slowlog-bench-"))
     try:
@@ -119,7 +147,7 @@ def main() -> int:
         print(f"log: {log} ({log.stat().st_size / 1e6:.1f} MB); load average {os.getloadavg()[0]:.2f}")
         header = ("tool", "MB", "wall s", "MB/s", "CPU s", "RSS MB", "exit")
         print("{:<26} {:>6} {:>8} {:>6} {:>8} {:>8} {:>4}  notes".format(*header))
-        ours = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--format", "json", "--file"]
+        ours = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--quiet", "--format", "json", "--file"]
         runs: dict[str, Run] = {}
         for name, path in (("herokupg slow-queries", log), ("herokupg (first tenth)", part)):
             out = workdir / "ours.json"
@@ -127,20 +155,29 @@ def main() -> int:
             summary = json.loads(out.read_text())["summary"] if runs[name].code == 0 else {}
             row(name, path, runs[name],
                 f"{summary.get('queries', 0)} queries, {summary.get('fingerprints', 0)} fingerprints")
+        page = workdir / "ours.html"
+        html = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--quiet", "--format", "html", "--file"]
+        runs["html"] = measure([*html, str(log), "--output", str(page)], workdir / "ours-html.out")
+        charts = page.read_text().count("<svg") if runs["html"].code == 0 else 0
+        row("herokupg --format html", log, runs["html"],
+            f"{page.stat().st_size / 1000 if page.exists() else 0:.0f} kB page, {charts} charts")
+        if args.long_mb > 0:
+            long_log = long_line(workdir / "long-line.log", args.long_mb)
+            runs["long"] = measure([*ours, str(long_log)], workdir / "long.json")
+            row(f"herokupg, a {args.long_mb:g} MB line", long_log, runs["long"], "peak memory bound: 100 MB")
+            long_log.unlink()
         pgbadger = shutil.which("pgbadger")
         if pgbadger is None:
             print("pgbadger: not installed (apt-get install -y pgbadger); no comparison")
             return 0
-        theirs = measure(
-            [pgbadger, "-q", "-f", "logplex", "-j", "1", "-o", str(workdir / "pgbadger.json"), str(log)],
-            workdir / "pgbadger.out",
-        )
-        row("pgbadger -f logplex -j 1", log, theirs)
-        mine = runs["herokupg slow-queries"]
-        speedup = f"speed-up (pgbadger / ours): {theirs.wall / mine.wall:.1f}x wall time"
-        if theirs.cpu and mine.cpu:
-            speedup += f", {theirs.cpu / mine.cpu:.1f}x CPU time"
-        print(speedup)
+        badger = [pgbadger, "-q", "-f", "logplex", "-j", "1"]
+        theirs = measure([*badger, "-o", str(workdir / "pgbadger.json"), str(log)], workdir / "pgbadger.out")
+        row("pgbadger -f logplex -j 1", log, theirs, "JSON output")
+        theirs_html = measure([*badger, "-o", str(workdir / "pgbadger.html"), str(log)],
+                              workdir / "pgbadger.out")
+        row("pgbadger, HTML report", log, theirs_html, "HTML output")
+        speedup("JSON report", theirs, runs["herokupg slow-queries"])
+        speedup("HTML page", theirs_html, runs["html"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -87,7 +87,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         client = HerokuClient(sb.token, api_url=sb.url)
         api = HerokuAPI(client)
         url, bare_url = api.config_vars(APP)["DATABASE_URL"], api.config_vars(BARE)["DATABASE_URL"]
-        addon = next(a for a in sb.sandbox.store.state.addons.values() if a.db and a.db.password in url)
+        [addon] = [a for a in sb.sandbox.store.state.addons.values() if a.db and a.db.password in url]
         engine: Any = sb.sandbox.engine
         cluster = engine.cluster(addon)
         parts = urlsplit(url)

@@ -41,7 +41,7 @@ def scene(tmp_path: Path) -> Iterator[tuple[Ansible, str, dict[str, Any]]]:
             seed_database(sb, app)
         with HerokuClient(sb.token, api_url=sb.url) as client:
             url = HerokuAPI(client).config_vars("outapp")["DATABASE_URL"]
-        addon = next(a for a in sb.sandbox.store.state.addons.values() if a.db and a.db.password in url)
+        [addon] = [a for a in sb.sandbox.store.state.addons.values() if a.db and a.db.password in url]
         cluster: Any = sb.sandbox.engine.cluster(addon)  # type: ignore[attr-defined]
         dbname = urlsplit(url).path.lstrip("/")
         admin = {"host": "127.0.0.1", "port": cluster.port, "user": ADMIN_USER, "dbname": dbname,

@@ -74,7 +74,10 @@ def _check(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _output(analyzer: Analyzer, args: argparse.Namespace, database: dict[str, Any] | None) -> str:
+def _output(
+    analyzer: Analyzer, args: argparse.Namespace, database: dict[str, Any] | None, renderer: Any = None
+) -> str:
+    """The report in ``args.format``; ``renderer`` draws the HTML page (a BackgroundRenderer)."""
     from herokupg.slowlog import render
     from herokupg.slowlog.report import as_sort
 
@@ -88,8 +91,7 @@ def _output(analyzer: Analyzer, args: argparse.Namespace, database: dict[str, An
 
         source = f"app {args.app}" if args.app else ("standard input" if args.file == "-" else args.file)
         page = htmlreport.page_input(data, analyzer.report, source=source, show_values=args.show_values)
-        renderer = args.renderer or htmlreport.BackgroundRenderer()
-        return str(renderer.render(page))
+        return htmlreport.render_page(page) if renderer is None else str(renderer.render(page))
     return render.table(data, width=args.width)
 
 
@@ -109,10 +111,12 @@ def _analyzer(args: argparse.Namespace, labels: list[str] | None) -> Analyzer:
 
 
 def _bar(args: argparse.Namespace, total: int | None, what: str) -> Any:
-    """A progress bar, or None when standard error is no terminal or --quiet is given."""
+    """A context of a progress bar, or of None when standard error is no terminal or --quiet is given."""
+    from contextlib import nullcontext
+
     from herokupg.slowlog.progress import ProgressBar, wanted
 
-    return ProgressBar(total, what) if wanted(args.quiet) else None
+    return ProgressBar(total, what) if wanted(args.quiet) else nullcontext()
 
 
 def _read_file(args: argparse.Namespace) -> Analyzer:
@@ -122,12 +126,8 @@ def _read_file(args: argparse.Namespace) -> Analyzer:
 
     analyzer = _analyzer(args, [args.database] if args.database else None)
     total = None if args.file == "-" else os.stat(args.file).st_size
-    bar = _bar(args, total, "reading" if args.file == "-" else os.path.basename(args.file))
-    try:
+    with _bar(args, total, "reading" if args.file == "-" else os.path.basename(args.file)) as bar:
         analyzer.feed_all(iter_file_lines(args.file, progress=bar))
-    finally:
-        if bar is not None:
-            bar.close()
     return analyzer
 
 
@@ -147,17 +147,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from herokupg.errors import HerokuPgError
 
-    args.renderer = None
+    renderer = None
     try:
-        if args.format == "html":  # the worker imports matplotlib while this process reads
+        if args.format == "html":  # its worker imports matplotlib while this process reads
             from herokupg.slowlog.htmlreport import BackgroundRenderer
 
-            args.renderer = BackgroundRenderer()
+            renderer = BackgroundRenderer()
         if args.file:
             analyzer = _read_file(args)
-            _emit(_output(analyzer, args, None), args)
+            _emit(_output(analyzer, args, None, renderer), args)
             return 0
-        return _run_app(args)
+        return _run_app(args, renderer)
     except HerokuPgError as exc:
         print(f"herokupg slow-queries: {exc}", file=sys.stderr)
         return 1
@@ -167,11 +167,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"herokupg slow-queries: {exc}", file=sys.stderr)
         return 1
     finally:
-        if args.renderer is not None:
-            args.renderer.close()
+        if renderer is not None:
+            renderer.close()
 
 
-def _run_app(args: argparse.Namespace) -> int:
+def _run_app(args: argparse.Namespace, renderer: Any) -> int:
     from herokupg.api import HerokuAPI
     from herokupg.client import HerokuClient
     from herokupg.ops.slow_queries import database_labels
@@ -189,15 +189,11 @@ def _run_app(args: argparse.Namespace) -> int:
         analyzer = _analyzer(args, labels)
         lines = stream_log_lines(api, args.app, dyno=args.dyno, lines=args.lines, tail=args.tail)
         if not args.tail:
-            bar = _bar(args, None, f"logs of {args.app}")
-            try:
+            with _bar(args, None, f"logs of {args.app}") as bar:
                 analyzer.feed_all(_counted(lines, bar) if bar is not None else lines)
-            finally:
-                if bar is not None:
-                    bar.close()
         else:
             _tail(analyzer, lines, args, database)
-        _emit(_output(analyzer, args, database), args)
+        _emit(_output(analyzer, args, database, renderer), args)
     return 0
 
 

@@ -184,3 +184,11 @@ def test_timeline_skips_unreadable_times_and_fills_gaps() -> None:
     line.add((START + timedelta(seconds=3)).isoformat(), 2.0)
     points = line.points()
     assert [p.count for p in points] == [1, 0, 0, 1]
+
+
+def test_top_chart_is_by_total_time_whatever_the_table_shows(workload_log: Path) -> None:
+    done = cli("--file", str(workload_log), "--format", "html", "--sort", "count", "--top", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("<tr>") == 3  # the table: header + the 2 most frequent
+    chart = done.stdout.split("Top fingerprints by total time</figcaption>")[1].split("</figure>")[0]
+    assert "#10 " in chart and "#1 vacuum analyze" in chart  # ten bars, the largest total first

@@ -238,6 +238,7 @@ class PageInput:
     width: int
     edges: list[float]
     counts: list[int]
+    by_total: list[dict[str, Any]]  # the top fingerprints by total time, whatever the table's order
 
 
 def page_input(
@@ -249,7 +250,7 @@ def page_input(
     edges, counts = histogram(report)
     return PageInput(
         data, source, show_values, timeline.points() if timeline is not None else [],
-        timeline.width if timeline is not None else 60, edges, counts,
+        timeline.width if timeline is not None else 60, edges, counts, report.rows("total", TOP_CHART),
     )
 
 
@@ -277,11 +278,10 @@ def warm_up() -> None:
 def render_page(page: PageInput) -> str:
     matplotlib, (_jinja2, markupsafe) = load_libraries()
     data, points, width = page.data, page.points, page.width
-    by_total = sorted(data["queries"], key=lambda r: -r["total_ms"])
     charts = [
         ("Slow queries per minute", _rate_chart(matplotlib, points, width)),
         ("Duration percentiles over time (p50, p95, p99)", _percentile_chart(matplotlib, points, width)),
-        ("Top fingerprints by total time", _top_chart(matplotlib, by_total)),
+        ("Top fingerprints by total time", _top_chart(matplotlib, page.by_total)),
         ("Duration histogram", _histogram_chart(matplotlib, page.edges, page.counts)),
     ]
     text: str = _template().render(

@@ -6,8 +6,8 @@ loaded from anywhere. Both libraries come with the ``report`` extra (``pip insta
 'herokupg[report]'``); nothing else imports this module, so module runs and the text and JSON
 reports never load them.
 
-matplotlib takes about as long to import and warm up as the parser needs for a few tens of
-megabytes of log, so the CLI starts a :class:`BackgroundRenderer` before it reads: a worker process
+matplotlib takes about as long to import and warm up as the parser needs for 15 MB of log,
+so the CLI starts a :class:`BackgroundRenderer` before it reads: a worker process
 imports the libraries meanwhile, then draws the page from a small :class:`PageInput`.
 """
 
@@ -39,7 +39,7 @@ HISTOGRAM_BINS = 40
 TOP_CHART = 10
 LABEL_CHARS = 48
 # matplotlib settings for every chart: text stays text (the page's font, a smaller file); a fixed
-# salt for the ids it hashes, so that one log always gives the same page.
+# salt for the ids it hashes, so that they stay the same from run to run.
 _STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "herokupg",

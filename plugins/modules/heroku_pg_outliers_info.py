@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: heroku_pg_outliers_info
 short_description: Report the statements of a Heroku Postgres database by total execution time
-version_added: "0.1.0"
+version_added: "0.2.0"
 description:
   - Reads C(pg_stat_statements) of one database, as C(heroku pg:outliers) does, and returns the
     statements of the database's own user by total execution time, with number of calls, mean time,

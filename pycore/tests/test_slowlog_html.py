@@ -167,8 +167,8 @@ def test_timeline_bins_widen_exactly_and_keep_percentiles() -> None:
         line.add((START + timedelta(seconds=second)).isoformat(), float(second + 1))
     for k in range(300):
         line.add((START + timedelta(seconds=59, microseconds=k)).isoformat(), 1000.0)
-    points = line.points()
-    assert line.width == 10 and len(points) == 12  # 120 s in 10 s bins (1 s and 2 s bins were too many)
+    width, points = line.points()
+    assert line.width == width == 10 and len(points) == 12  # 120 s in 10 s bins (1 s, 2 s: too many)
     assert [p.count for p in points] == [10] * 5 + [310] + [10] * 6
     assert points[0].start == START and points[0].per_minute == 60.0
     assert points[0].p50_ms == 5.5 and points[-1].total_ms == sum(range(111, 121))
@@ -182,8 +182,11 @@ def test_timeline_skips_unreadable_times_and_fills_gaps() -> None:
     line.add("yesterday", 5.0)
     line.add(START.isoformat(), 1.0)
     line.add((START + timedelta(seconds=3)).isoformat(), 2.0)
-    points = line.points()
+    _width, points = line.points()
     assert [p.count for p in points] == [1, 0, 0, 1]
+    # fewer points asked: wider bins, exact counts; the timeline itself keeps its one-second bins
+    wide_width, wide = line.points(max_points=2)
+    assert wide_width == 10 and [p.count for p in wide] == [2] and line.width == 1
 
 
 def test_top_chart_is_by_total_time_whatever_the_table_shows(workload_log: Path) -> None:

@@ -37,6 +37,7 @@ MIN_HISTOGRAM_MS = 1e-3
 WIDTH_INCHES = 7.6
 HISTOGRAM_BINS = 40
 TOP_CHART = 10
+CHART_POINTS = 150  # at most this many bins on the time charts: wider ones when the log is longer
 LABEL_CHARS = 48
 # matplotlib settings for every chart: text stays text (the page's font, a smaller file); a fixed
 # salt for the ids it hashes, so that they stay the same from run to run.
@@ -125,12 +126,14 @@ def _svg(figure: Figure, title: str, salt: str) -> str:
 
 
 def _times(ax: Axes, points: Sequence[Point]) -> Any:
-    """The bins' start times as matplotlib's date numbers, the x axis showing them in UTC."""
+    """The bins' start times as matplotlib's date numbers, the x axis labelled concisely in UTC."""
     from matplotlib import dates
 
-    ax.xaxis_date(UTC)
-    convert: Any = dates.date2num  # untyped in matplotlib
-    return convert([p.start for p in points])
+    untyped: Any = dates  # matplotlib.dates has no type annotations
+    locator = untyped.AutoDateLocator(tz=UTC)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(untyped.ConciseDateFormatter(locator, tz=UTC))
+    return untyped.date2num([p.start for p in points])
 
 
 def _rate_chart(matplotlib: Any, points: Sequence[Point], width: int) -> str:
@@ -246,12 +249,9 @@ def page_input(
 ) -> PageInput:
     """The page's input from ``data`` (:meth:`SlowQueryReport.as_dict` of ``report``, which was built
     with a timeline); ``source`` names what was read. No plotting library needed."""
-    timeline = report.timeline
+    width, points = report.timeline.points(CHART_POINTS) if report.timeline is not None else (60, [])
     edges, counts = histogram(report)
-    return PageInput(
-        data, source, show_values, timeline.points() if timeline is not None else [],
-        timeline.width if timeline is not None else 60, edges, counts, report.rows("total", TOP_CHART),
-    )
+    return PageInput(data, source, show_values, points, width, edges, counts, report.rows("total", TOP_CHART))
 
 
 @cache

@@ -126,34 +126,47 @@ class Timeline:
 
     def _widen(self) -> None:
         """The next width whose bins cover the span seen so far, the bins merged into it."""
-        span = (self._high - self._low + 1) * self.width
-        wider = next((w for w in WIDTHS if w > self.width and span / w < self.max_bins), None)
-        if wider is None:  # longer than MAX_BINS weeks of log: keep doubling
-            wider = max(self.width, WIDTHS[-1]) * 2
-        merged: dict[int, Bin] = {}
-        for index, item in self.bins.items():
-            target = index * self.width // wider
-            if target in merged:
-                merged[target].merge(item)
-            else:
-                merged[target] = item
-        self.bins, self.width = merged, wider
-        self._low, self._high = min(merged), max(merged)
+        self.width, self.bins = _merged(self.bins, self.width, self.max_bins, keep=False)
+        self._low, self._high = min(self.bins), max(self.bins)
 
-    def points(self) -> list[Point]:
-        """One point per bin from the first to the last, empty bins included (as zero counts)."""
+    def points(self, max_points: int | None = None) -> tuple[int, list[Point]]:
+        """The bin width and one point per bin from the first to the last, empty bins included (as
+        zero counts); with ``max_points``, in wider bins if need be (this timeline stays as it is)."""
         self.flush()
-        if not self.bins:
-            return []
+        width, bins = self.width, self.bins
+        while bins and max_points is not None and max(bins) - min(bins) >= max_points:
+            width, bins = _merged(bins, width, max_points, keep=True)
+        if not bins:
+            return width, []
         out: list[Point] = []
-        for index in range(min(self.bins), max(self.bins) + 1):
-            start = datetime.fromtimestamp(index * self.width, UTC)
-            item = self.bins.get(index)
+        for index in range(min(bins), max(bins) + 1):
+            start = datetime.fromtimestamp(index * width, UTC)
+            item = bins.get(index)
             if item is None:
                 out.append(Point(start, 0, 0.0, 0.0, math.nan, math.nan, math.nan))
                 continue
             out.append(Point(
-                start, item.count, item.count * 60.0 / self.width, item.total_ms,
+                start, item.count, item.count * 60.0 / width, item.total_ms,
                 item.percentile(50), item.percentile(95), item.percentile(99),
             ))
-        return out
+        return width, out
+
+
+def _merged(bins: dict[int, Bin], width: int, max_bins: int, *, keep: bool) -> tuple[int, dict[int, Bin]]:
+    """``bins`` merged into the next width whose bins cover their span in fewer than ``max_bins``;
+    ``keep``: into new bins, leaving these as they are."""
+    span = (max(bins) - min(bins) + 1) * width
+    wider = next((w for w in WIDTHS if w > width and span / w < max_bins), None)
+    if wider is None:  # longer than max_bins weeks: keep doubling
+        wider = max(width, WIDTHS[-1]) * 2
+    merged: dict[int, Bin] = {}
+    for index, item in bins.items():
+        target = index * width // wider
+        if target in merged:
+            merged[target].merge(item)
+        elif keep:
+            merged[target] = fresh = Bin()
+            fresh.merge(item)
+        else:
+            merged[target] = item
+    return wider, merged

@@ -21,6 +21,11 @@ description:
   - When the app has a release phase, waits until the C(Attach DATABASE) release has finished.
   - Nothing is changed when O(database) already is the app's writable C(DATABASE).
   - Each step is skipped when already done, so a rerun after a failure or a timeout continues.
+  - O(database) must be a follower of the app's current C(DATABASE), unless O(allow_non_follower=true).
+  - "Two promotions of one app at once: right before the unfollow and again right before attaching
+    C(DATABASE), the module reads the app again; when C(DATABASE) is no longer the database it read at the
+    start, or O(database) no longer follows it, it stops with an error that names the database the other
+    promotion made the primary, so C(DATABASE) is never moved twice."
 options:
   database:
     description:
@@ -45,6 +50,17 @@ options:
         Commits it has not replayed when it is unfollowed are not in the new primary.
     type: int
     default: 0
+  allow_non_follower:
+    description:
+      - Promote O(database) even when it is not a follower of the app's current C(DATABASE) - a fork, a
+        database filled with C(heroku pg:copy), a follower of another database, or a follower whose
+        failover was interrupted after its unfollow (a rerun of that failover).
+      - By default such a database is refused, changing nothing, because C(DATABASE_URL) would then point
+        at a database that does not hold what the current primary holds. An app without a C(DATABASE)
+        takes any database.
+    type: bool
+    default: false
+    version_added: "0.2.0"
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
@@ -68,6 +84,13 @@ EXAMPLES = r"""
     app: myapp
     database: REPLICA
     confirm: myapp
+
+- name: Make a fork the primary (it follows nothing, so it must be allowed explicitly)
+  herokuops.postgres.heroku_pg_promote:
+    app: myapp
+    database: STAGING_COPY
+    confirm: myapp
+    allow_non_follower: true
 
 - name: Only move DATABASE_URL (the follower stays read-only), as pg:promote does
   herokuops.postgres.heroku_pg_promote:
@@ -124,13 +147,21 @@ def main():
             confirm=dict(type="str"),
             unfollow=dict(type="bool", default=True),
             max_lag=dict(type="int", default=0),
+            allow_non_follower=dict(type="bool", default=False),
         ),
         waits=True,
     )
     p = module.params
+
     module.run(
         lambda ctx: promote(
-            ctx, p["app"], p["database"], confirm=p["confirm"], unfollow=p["unfollow"], max_lag=p["max_lag"]
+            ctx,
+            p["app"],
+            p["database"],
+            confirm=p["confirm"],
+            unfollow=p["unfollow"],
+            max_lag=p["max_lag"],
+            allow_non_follower=p["allow_non_follower"],
         ),
         database=p["database"],
     )

@@ -61,6 +61,27 @@ options:
     type: bool
     default: false
     version_added: "0.2.0"
+  fence:
+    description:
+      - "Write fencing: before the unfollow, make the old primary refuse writes, so that no write it
+        acknowledges is missing from the new primary. Through a direct PostgreSQL connection with the
+        database's own credentials (read through the API, never shown): C(ALTER DATABASE ... SET
+        default_transaction_read_only = on), then every session that started before is ended, then the
+        follower is waited for until it has replayed the old primary's WAL up to that point; only then is
+        it unfollowed and attached as C(DATABASE)."
+      - From the fence until the app uses the new C(DATABASE_URL) (its dynos restart with the release of
+        the attachment), the app's writes fail instead of being lost. The old primary stays read-only
+        afterwards (RV(fence)).
+      - When the promotion fails before the unfollow, a fence this run set is lifted again. After the
+        unfollow it is kept, and the error says how to finish (O(allow_non_follower=true)) or how to make
+        the old primary writable again.
+      - A second fenced promotion of the same primary at the same time stops at once, naming the first.
+      - Not fenced are clients that ask for a read-write transaction themselves (C(BEGIN READ WRITE)) and
+        Heroku's own superuser sessions. Needs psycopg 3 on the controller (C(pip install
+        'herokupg[postgres]')) and O(unfollow=true).
+    type: bool
+    default: false
+    version_added: "0.2.0"
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
@@ -70,6 +91,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+requirements:
+  - psycopg 3, only with O(fence=true) (the C(postgres) extra of herokupg).
 notes:
   - With O(wait=false) the module still waits for the unfollow to finish before attaching (a read-only
     C(DATABASE) is what unfollowing avoids), but it does not wait for a follower to catch up; it fails
@@ -84,6 +107,13 @@ EXAMPLES = r"""
     app: myapp
     database: REPLICA
     confirm: myapp
+
+- name: Fail over without losing a write the old primary acknowledged (needs psycopg)
+  herokuops.postgres.heroku_pg_promote:
+    app: myapp
+    database: REPLICA
+    confirm: myapp
+    fence: true
 
 - name: Make a fork the primary (it follows nothing, so it must be allowed explicitly)
   herokuops.postgres.heroku_pg_promote:
@@ -122,6 +152,36 @@ previous:
       description: Its other attachment name (null in check mode when one would be created).
       type: str
       sample: HEROKU_POSTGRESQL_IVORY
+fence:
+  description:
+    - What O(fence=true) did to the old primary (in check mode, what it would do).
+  returned: when O(fence=true) and a database was replaced
+  type: dict
+  contains:
+    database:
+      description: Add-on name of the old primary.
+      type: str
+      sample: postgresql-shallow-54321
+    read_only:
+      description: Whether it refuses writes now.
+      type: bool
+      sample: true
+    set_by_this_run:
+      description: Whether this run set the fence (false when an earlier run had set it).
+      type: bool
+      sample: true
+    lifted:
+      description: Whether this run lifted its fence again, after a failure before the unfollow.
+      type: bool
+      sample: false
+    sessions_ended:
+      description: Sessions of the old primary that this run ended.
+      type: int
+      sample: 12
+    wal_position:
+      description: The old primary's WAL position once fenced, which the follower replayed before its unfollow.
+      type: str
+      sample: 0/3000148
 requests:
   description: The write requests sent (in check mode, that would be sent), without credentials.
   returned: always
@@ -132,6 +192,9 @@ requests:
                      "name": "DATABASE", "namespace": null}}]
 """
 
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
 
 try:
@@ -148,11 +211,19 @@ def main():
             unfollow=dict(type="bool", default=True),
             max_lag=dict(type="int", default=0),
             allow_non_follower=dict(type="bool", default=False),
+            fence=dict(type="bool", default=False),
         ),
         waits=True,
     )
     p = module.params
-
+    if p["fence"]:
+        try:
+            import psycopg  # noqa: F401  pylint: disable=unused-import
+        except ImportError:
+            module.module.fail_json(
+                msg=missing_required_lib("psycopg 3 (pip install 'herokupg[postgres]')", reason="for fence=true"),
+                exception=traceback.format_exc(),
+            )
     module.run(
         lambda ctx: promote(
             ctx,
@@ -162,6 +233,7 @@ def main():
             unfollow=p["unfollow"],
             max_lag=p["max_lag"],
             allow_non_follower=p["allow_non_follower"],
+            fence=p["fence"],
         ),
         database=p["database"],
     )

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from herokupg.errors import APIError, ValidationError
+from herokupg.errors import APIError, HerokuPgError, ValidationError
 from herokupg.models import Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
+from herokupg.ops.fence import Fence, add_outcome
 from herokupg.ops.info import POOLER_NAMESPACE, behind_by_commits
 from herokupg.ops.promote_checks import PromotionGuard, refuse_non_follower
 from herokupg.ops.replication_common import PRIMARY, describe_attachment
@@ -64,14 +65,21 @@ def promote(
     unfollow: bool = True,
     max_lag: int = 0,
     allow_non_follower: bool = False,
+    fence: bool = False,
 ) -> Result:
     """Make ``database`` the DATABASE of ``app``; unfollow it first unless ``unfollow`` is False.
 
     ``database`` must follow the app's DATABASE unless ``allow_non_follower`` (or the app has none).
+    With ``fence``, the old primary is made read-only before the unfollow (ops/fence.py).
     """
     require_confirmation(app, confirm, f"Promoting {database} changes the DATABASE_URL of {app}:")
     if max_lag < 0:
         raise ValidationError(f"max_lag must be 0 or more commits, got {max_lag}.")
+    if fence and not unfollow:
+        raise ValidationError(
+            "fence: true needs unfollow: true. A database that keeps following the old primary receives "
+            "everything written there, and fencing would only leave the app with no writable database."
+        )
     target = resolve_database(ctx.reads, app, database)
     info = ctx.reads.database(target.addon_id)
     if info is None:
@@ -92,7 +100,11 @@ def promote(
     step = _Switch(ctx, result, app, target, info, old, attachments, max_lag, promoted)
     step.guard = PromotionGuard(ctx, app, target, old, primary_url)
     step.unfollowing = bool(info.following) and unfollow
-    step.run()
+    if fence and old is not None:
+        target_url = info.resource_url or ""
+        _fenced(step, Fence(ctx, app, old.addon.name, primary_url or "", target.addon_name, target_url))
+    else:
+        step.run()
     if after_following:
         result.warnings.append(
             f"{target.addon_name} is the DATABASE of {app} but still a read-only follower "
@@ -121,6 +133,7 @@ class _Switch:
     promoted: bool  # the target already is the DATABASE
     unfollowing: bool = False
     guard: PromotionGuard | None = None
+    fence: Fence | None = None
 
     def run(self) -> None:
         ctx, result, app, target = self.ctx, self.result, self.app, self.target
@@ -131,6 +144,8 @@ class _Switch:
         namespace = target.attachment.namespace or None
         _ensure_ready(ctx, target)
         alias = _keep_alias(ctx, result, app, self.old, self.attachments)
+        if self.fence is not None and not ctx.check_mode:
+            self.fence.release_target()
         if not ctx.check_mode and self.guard is not None:
             kept_following = bool(self.info.following) and not self.unfollowing
             self.guard.before_attach(unfollowed=self.unfollowing, following=kept_following)
@@ -140,6 +155,31 @@ class _Switch:
         if not ctx.check_mode:
             _wait_release_phase(ctx, result, app)
         result.data["previous"] = {"addon": self.old.addon.name if self.old else None, "alias": alias}
+
+
+def _fenced(step: _Switch, wall: Fence) -> None:
+    """Run the switch behind a write fence on the old primary (planned only, in check mode)."""
+    ctx = step.ctx
+    if ctx.check_mode:
+        step.run()
+        step.result.data["fence"] = {**wall.report(), "read_only": True}  # what the real run does
+        return
+    try:
+        wall.apply()
+        if step.unfollowing:
+            wall.wait_replayed()
+        step.fence = wall
+        step.run()
+    except HerokuPgError as exc:
+        # Nothing written through the API yet means the follower was not unfollowed.
+        add_outcome(exc, wall.outcome(unfollow_sent=ctx.wrote))
+        raise
+    except BaseException:
+        wall.outcome(unfollow_sent=ctx.wrote)
+        raise
+    finally:
+        wall.close()
+        step.result.data["fence"] = wall.report()
 
 
 def _url_of(ctx: Context, attachment: Attachment) -> str | None:

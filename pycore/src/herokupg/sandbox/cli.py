@@ -126,8 +126,7 @@ def _start(args: argparse.Namespace) -> int:
     if before.running:
         print(f"herokupg sandbox already running at {before.url} (pid {before.pid})")
         return 0
-    state_dir.mkdir(parents=True, exist_ok=True)
-    load_or_create_token(state_dir, args.token)  # kept in the state dir, never on a command line
+    load_or_create_token(state_dir, args.token)  # kept in the state dir (0600), never on a command line
     try:
         started = control.start(state_dir, port, engine)
     except control.StartError as exc:

@@ -35,6 +35,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from herokupg.sandbox.engine import Engine
 from herokupg.sandbox.http import HerokuHTTPError
+from herokupg.sandbox.private import private_dir, private_file, write_private
 from herokupg.sandbox.state import Fault, Store, new_id
 
 log = logging.getLogger("herokupg.sandbox")
@@ -45,16 +46,13 @@ TOKEN_FILE = "token"
 def load_or_create_token(state_dir: Path, token: str | None = None) -> str:
     """The bearer token: given, else the one kept in the state dir, else a new one saved there."""
     path = state_dir / TOKEN_FILE
-    if token:
-        path.write_text(token)
-        path.chmod(0o600)
-        return token
-    if path.exists():
+    if not token and path.exists():
+        private_file(path)
         return path.read_text().strip()
-    token = "hksbx-" + secrets.token_hex(20)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(token)
-    path.chmod(0o600)
+    token = token or "hksbx-" + secrets.token_hex(20)
+    if not state_dir.is_dir():
+        private_dir(state_dir)
+    write_private(path, token)
     return token
 
 

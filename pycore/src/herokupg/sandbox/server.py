@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
@@ -67,19 +67,22 @@ class Sandbox:
         self.stopping = threading.Event()
 
     def token_ok(self, request: Request | Headers) -> bool:
+        """Bearer <token>, or Basic with the token as password; compared as bytes, so that any byte a
+        client sends (headers arrive as latin-1 text) is a wrong token, never an error."""
         headers = request if isinstance(request, Headers) else request.headers
         header = headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
+        expected = self.token.encode()
         if scheme == "bearer":
-            return secrets.compare_digest(value.strip(), self.token)
+            return secrets.compare_digest(value.strip().encode("latin-1", "replace"), expected)
         if scheme == "basic":
             try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode()
-            except ValueError:
+                decoded = base64.b64decode(value.strip(), validate=True)
+            except ValueError:  # not base64 (binascii.Error), or not ASCII text at all
                 return False
-            _, _, password = decoded.partition(":")
-            return secrets.compare_digest(password, self.token)
+            _, _, password = decoded.partition(b":")
+            return secrets.compare_digest(password, expected)
         return False
 
 
@@ -227,6 +230,10 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> SandboxApp:
             return JSONResponse({"id": "not_found", "message": _NO_ROUTE}, status_code=404)
         return JSONResponse({"id": "bad_request", "message": str(exc.detail)}, status_code=exc.status_code)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up while its body was read: nobody to answer, nothing to log.
+        return Response(status_code=400)
+
     async def internal_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"id": "internal_server_error", "message": "Internal server error."}, status_code=500
@@ -236,7 +243,8 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> SandboxApp:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
-            HerokuHTTPError: heroku_error, HTTPException: no_route, Exception: internal_error
+            HerokuHTTPError: heroku_error, HTTPException: no_route, ClientDisconnect: client_gone,
+            Exception: internal_error,
         },
     )
     return SandboxApp(sandbox, starlette)

@@ -160,9 +160,15 @@ def public_url(sb: Sandbox, t: Transfer, app: App) -> tuple[str, float]:
     return f"{sb.base_url}/_sandbox/public/backups/{t.uuid}/{file}?expires={expires}&signature={sig}", expires
 
 
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+
+
 def check_signature(sb: Sandbox, transfer_uuid: str, expires: str, signature: str) -> str | None:
-    """None when valid, else why not (never echoing the signature)."""
-    valid = expires.isdigit() and hmac.compare_digest(_signature(sb, transfer_uuid, int(expires)), signature)
+    """None when valid, else why not (never echoing the signature). Values of any other shape
+    (non-ASCII, too long, not decimal) are simply wrong, never an error."""
+    well_formed = _EXPIRES.fullmatch(expires) is not None and _SIGNATURE.fullmatch(signature) is not None
+    valid = well_formed and hmac.compare_digest(_signature(sb, transfer_uuid, int(expires)), signature)
     if not valid:
         return "Request signature does not match."
     if int(expires) < sb.store.now():

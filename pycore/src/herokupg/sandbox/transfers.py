@@ -241,7 +241,8 @@ def create_restore(sb: Sandbox, addon: Addon, backup_url: str) -> Transfer:
         addon,
         from_name=transfer_name(local) if local else Path(parts.path).name or parts.hostname,
         from_type="gof3r" if local else "htcat",
-        from_url=parts._replace(query="", fragment="").geturl(),  # no signatures in records
+        # No credentials in records: neither the userinfo's password nor the query's signature.
+        from_url=parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl(),
         to_name=provider.attachment_name(sb, addon, addon.app_id) or addon.name,
         to_type="pg_restore",
         to_url=provider.public_url(addon),

@@ -19,7 +19,7 @@ def test_backup_playbook(ansible: Ansible, tmp_path: Path) -> None:
     [backup] = sandbox_state(ansible.sandbox)["transfers"].values()
     assert backup["succeeded"] and backup["num"] == 1 and backup["deleted_at"] is not None
     assert (workdir / "b001.dump").stat().st_size == backup["processed_bytes"]
-    assert sorted(p.name for p in workdir.iterdir()) == ["b001.dump"]
+    assert sorted(p.name for p in workdir.iterdir()) == [".b001.dump.herokupg.json", "b001.dump"]  # and its stamp
     assert ansible.sandbox.token not in run.output
     assert "signature=" not in run.output
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from herokupg.errors import NotFoundError, ValidationError
 from herokupg.models import DatabaseInfo, Transfer
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
-from herokupg.ops.download import Downloaded, download, target_path
+from herokupg.ops.download import BackupIdentity, Downloaded, already_there, download, target_path
 from herokupg.ops.transfers_common import (
     DatabaseMatcher,
     check_backup_id,
@@ -49,7 +49,9 @@ class BackupRequest:
             if self.max_age is not None:
                 raise ValidationError("max_age applies to capturing a backup; it cannot be used with id.")
         age = parse_duration(self.max_age) if self.max_age is not None else None
-        path = target_path(self.dest, "latest.dump") if self.dest else None
+        # A captured (or reused) backup is the database's newest: "latest"; a named one keeps its name.
+        default_name = f"{self.backup_id}.dump" if self.backup_id else "latest.dump"
+        path = target_path(self.dest, default_name) if self.dest else None
         return age, path
 
 
@@ -98,8 +100,11 @@ def _deliver(
     if path is None:
         return
     expected = target.processed_bytes if target else None
-    if target is not None and not req.force_download and path.is_file() and path.stat().st_size == expected:
-        kept = Downloaded(str(path), path.stat().st_size, False, "already there with the backup's size; kept")
+    identity = None
+    if target is not None and target.name:
+        identity = BackupIdentity(app, target.name, target.uuid, target.processed_bytes or 0)
+    kept = already_there(path, identity) if identity is not None and not req.force_download else None
+    if kept is not None:
         result.data["download"] = kept.as_dict()
         return
     name = target.name if target else "the new backup"
@@ -108,7 +113,8 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        return download(signed.url, path, expected_size=expected, verify=req.validate_certs)
+        verify = req.validate_certs
+        return download(signed.url, path, expected_size=expected, verify=verify, identity=identity)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")

@@ -46,7 +46,11 @@ options:
     type: str
   max_age:
     description:
-      - Skip the capture when a successful backup of O(database) started less than this long ago exists.
+      - Skip the capture when a successful backup of O(database) started less than this long ago exists,
+        or one is still running (it is waited for instead).
+      - Runs started together on one controller take turns, so they capture once and all use that backup
+        (a lock file per database in C($TMPDIR/herokupg-<uid>)). When a run elsewhere captured the same
+        database at the same moment, the later capture is cancelled and the earlier one used (with a warning).
       - A duration such as V(30m), V(24h), V(7d), V(1h30m), or a number of seconds.
     type: str
   url:

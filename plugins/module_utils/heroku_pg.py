@@ -10,7 +10,9 @@ errors onto ``exit_json`` / ``fail_json``. No HTTP code lives here: modules call
 
 from __future__ import annotations
 
+import re
 import traceback
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -46,6 +48,55 @@ def wait_argument_spec():
     )
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+# Query parameters that carry a credential: pre-signed URLs (X-Amz-Signature, X-Amz-Security-Token,
+# Azure's sig, Google's X-Goog-Signature), tokens, keys and passwords.
+_SECRET_PARAMETER = re.compile(
+    r"(?:^|[-_.])(?:sig|signature|token|credential|secret|pass|password|passwd|key|apikey|auth)$", re.I
+)
+
+
+def url_secrets(value):
+    """The password and signature parts of every URL in an option value (a string, or the strings
+    in a list or dict), raw and percent-decoded: what Ansible must mask wherever it prints."""
+    found = set()
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found.update(url_secrets(item))
+        return found
+    if not isinstance(value, str):
+        return found
+    for match in _URL.finditer(value):
+        try:
+            parts = urlsplit(match.group(0))
+        except ValueError:
+            continue
+        userinfo = parts.netloc.rpartition("@")[0]
+        if ":" in userinfo:
+            found.add(userinfo.partition(":")[2])
+        for pair in parts.query.split("&"):
+            name, raw = pair.split("=", 1) if "=" in pair else (pair, "")
+            if raw and _SECRET_PARAMETER.search(unquote(name)):
+                found.add(raw)
+        for name, decoded in parse_qsl(parts.query):
+            if decoded and _SECRET_PARAMETER.search(name):
+                found.add(decoded)
+    found.update([unquote(secret) for secret in found])
+    found.discard("")
+    return found
+
+
+class _Module(AnsibleModule):
+    """AnsibleModule that masks the secrets of URL-valued options in everything it logs, from the
+    invocation it records before the module runs (syslog/journal) to its result."""
+
+    def log(self, msg, log_args=None):
+        self.no_log_values.update(url_secrets(list(self.params.values())))
+        super(_Module, self).log(msg, log_args=log_args)
+
+
 class HerokuModule:
     """An AnsibleModule with the common options, running one herokupg operation."""
 
@@ -56,7 +107,10 @@ class HerokuModule:
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
         self.waits = waits
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _Module(argument_spec=spec, **kwargs)
+        # Any option may hold a URL (a backup to restore, an API URL): its password and signature
+        # parts are masked in invocation.module_args, the log file and every message.
+        self.module.no_log_values.update(url_secrets(list(self.module.params.values())))
         if HEROKUPG_IMPORT_ERROR:
             self.module.fail_json(
                 msg=missing_required_lib("herokupg", reason="to talk to the Heroku API"),

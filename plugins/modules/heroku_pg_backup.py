@@ -46,7 +46,11 @@ options:
     type: str
   max_age:
     description:
-      - Skip the capture when a successful backup of O(database) started less than this long ago exists.
+      - Skip the capture when a successful backup of O(database) started less than this long ago exists,
+        or one is still running (it is waited for instead).
+      - Runs started together on one controller take turns, so they capture once and all use that backup
+        (a lock file per database in C($TMPDIR/herokupg-<uid>)). When a run elsewhere captured the same
+        database at the same moment, the later capture is cancelled and the earlier one used (with a warning).
       - A duration such as V(30m), V(24h), V(7d), V(1h30m), or a number of seconds.
     type: str
   url:
@@ -63,13 +67,17 @@ options:
     default: false
   dest:
     description:
-      - Download the backup to this file (or, for an existing directory, to C(latest.dump) in it).
-        The directory must exist. The file is written under a temporary name and renamed when complete.
-      - An existing file of the backup's size is kept unless O(force=true).
+      - Download the backup to this file, or, for an existing directory, to a file in it - C(latest.dump)
+        for the backup captured or reused (the database's newest), C(<id>.dump) with O(id). The directory
+        must exist. The file is written under a temporary name and renamed when complete.
+      - A file is identified by the backup it holds, not by its size - C(.<file name>.herokupg.json) beside it
+        records the backup's app, name, transfer id, size and the file's SHA-256. An existing file is kept
+        only when it holds that very backup (all of these match), unless O(force=true); so C(latest.dump)
+        always holds the newest backup's bytes, also when a new backup has the old one's size.
     type: path
   force:
     description:
-      - Download to O(dest) even when a file of the backup's size is already there.
+      - Download to O(dest) even when the file there already holds the backup.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -206,6 +214,14 @@ download:
       description: What was checked, or why the archive could not be read.
       type: str
       sample: not a pg_dump custom-format archive, so only its size was checked
+    backup:
+      description: Name of the backup the file holds.
+      type: str
+      sample: b003
+    sha256:
+      description: SHA-256 of the file (hex).
+      type: str
+      sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 requests:
   description: The write requests sent (or, in check mode, that would be sent).
   returned: always

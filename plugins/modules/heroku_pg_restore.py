@@ -86,7 +86,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 source:
-  description: The backup restored, as C(app::name), or the URL without its query string.
+  description: The backup restored, as C(app::name), or the URL without its credentials and query string.
   returned: always
   type: str
   sample: myapp::b012

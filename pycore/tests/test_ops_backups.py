@@ -155,7 +155,8 @@ def test_download_is_atomic_checked_and_idempotent(shop: RunningSandbox, tmp_pat
     assert download["size"] == record["processed_bytes"] == dest.stat().st_size
     # The memory engine's dump is not a pg_dump archive: say so rather than pretend.
     assert download["validated"] is False and "not a pg_dump" in download["validation"]
-    assert [p.name for p in tmp_path.iterdir()] == ["shop.dump"]  # no temp file left behind
+    # no temp file left behind; the stamp says which backup the file is
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".shop.dump.herokupg.json", "shop.dump"]
 
     for check_mode in (True, False):
         again = capture_backup(
@@ -165,7 +166,7 @@ def test_download_is_atomic_checked_and_idempotent(shop: RunningSandbox, tmp_pat
 
     into_dir = BackupRequest("shop", backup_id="b001", dest=str(tmp_path), force_download=True)
     forced = capture_backup(context(shop), into_dir)
-    assert forced.changed and (tmp_path / "latest.dump").read_bytes() == artifact.read_bytes()
+    assert forced.changed and (tmp_path / "b001.dump").read_bytes() == artifact.read_bytes()
 
 
 def test_download_into_a_missing_directory_fails_first(shop: RunningSandbox, tmp_path: Path) -> None:

@@ -179,7 +179,8 @@ def test_settings_get_patch_and_validation(sandbox: RunningSandbox) -> None:
         for bad, fragment in [
             ({"log_statement": "everything"}, "Valid options are: none, ddl, mod, all"),
             ({"log_min_duration_statement": None}, "log_min_duration_statement"),
-            ({"log_min_duration_statement": -5}, "an integer >= -1"),
+            ({"log_min_duration_statement": -5}, "an integer from -1 to 2147483647"),
+            ({"log_min_duration_statement": 2**31}, "an integer from -1 to 2147483647"),
             ({"auto_explain": "yes"}, "a boolean value"),
             ({"shared_buffers": "1GB"}, "shared_buffers is not a setting"),
         ]:

@@ -25,7 +25,11 @@ SECRET_FILE = "public_url_secret"
 # Shapes of secrets, masked or not: a hit whose value is not the mask is a leak.
 SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("database URL credentials", re.compile(r"postgres(?:ql)?://[^:/@\s\"']+:(?P<value>[^@\s\"']+)@")),
-    ("signed URL parameter", re.compile(r"[?&](?:signature|sig|X-Amz-Signature)=(?P<value>[^&\s\"'\\]+)", re.IGNORECASE)),
+    ("URL credentials", re.compile(r"\bhttps?://[^:/@\s\"']+:(?P<value>[^@/\s\"']+)@")),
+    ("signed URL parameter", re.compile(
+        r"[?&](?:signature|sig|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential)=(?P<value>[^&\s\"'\\]+)",
+        re.IGNORECASE,
+    )),
     ("log session token", re.compile(r"/logs/[^?\s\"']+\?token=(?P<value>[^&\s\"'\\]+)")),
     ("bearer token", re.compile(r"Bearer\s+(?P<value>[A-Za-z0-9._~+/=-]{8,})")),
 )

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from failover_writer import wait_available
 from harness import Ansible
 from herokupg.sandbox.pgengine import available
 from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
@@ -84,17 +85,6 @@ def config_var(sandbox: RunningSandbox, name: str) -> str:
         return value
 
 
-def wait_caught_up(sandbox: RunningSandbox, addon_id: str) -> None:
-    with sandbox.http() as http:
-        for _attempt in range(600):
-            status = http.get(f"/client/v11/databases/{addon_id}/wait_status").json()
-            if not status["waiting?"]:
-                assert not status["error?"], status
-                return
-            time.sleep(0.1)
-    raise AssertionError(f"{addon_id} never became available")
-
-
 @dataclass
 class Writer:
     """Commits rows to ``url`` until the app is in maintenance mode (or ``stop`` is set)."""
@@ -131,12 +121,12 @@ def test_failover_keeps_every_committed_write(ansible: Ansible, tmp_path: Path) 
     sandbox = ansible.sandbox
     seed_app(sandbox, APP)
     primary = seed_database(sandbox, APP)
-    wait_caught_up(sandbox, primary["id"])
+    wait_available(sandbox, primary["id"])
     old_url = config_var(sandbox, "DATABASE_URL")
     created = psql(old_url, "CREATE TABLE writes (id bigserial PRIMARY KEY, note text NOT NULL)")
     assert created.returncode == 0, created.stderr
     replica = seed_database(sandbox, APP, attachment="REPLICA", config={"follow": "DATABASE_URL"})
-    wait_caught_up(sandbox, replica["id"])
+    wait_available(sandbox, replica["id"])
 
     playbook = tmp_path / "failover.yml"
     playbook.write_text(PLAYBOOK)

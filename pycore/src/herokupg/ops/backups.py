@@ -3,6 +3,11 @@
 Capturing is an action, so it always changes something, unless ``max_age`` says a recent enough
 successful backup of the database is as good: then that one is used (and a backup of the database
 still running is waited for rather than started twice, so a rerun after a timeout goes on waiting).
+
+Runs with ``max_age`` started together must not each capture: on one machine they take turns
+(ops/locks.py) from looking at the backups to starting the capture, so the next one finds the
+capture running and waits for it; a capture another machine started at the same moment is found
+right after ours started, and the later of the two (by number) is cancelled.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from herokupg.errors import NotFoundError, ValidationError
+from herokupg.errors import APIError, NotFoundError, ValidationError
 from herokupg.models import DatabaseInfo, Transfer
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
-from herokupg.ops.download import Downloaded, download, target_path
+from herokupg.ops.download import BackupIdentity, Downloaded, already_there, download, target_path
+from herokupg.ops.locks import turn
 from herokupg.ops.transfers_common import (
     DatabaseMatcher,
     check_backup_id,
@@ -49,7 +55,9 @@ class BackupRequest:
             if self.max_age is not None:
                 raise ValidationError("max_age applies to capturing a backup; it cannot be used with id.")
         age = parse_duration(self.max_age) if self.max_age is not None else None
-        path = target_path(self.dest, "latest.dump") if self.dest else None
+        # A captured (or reused) backup is the database's newest: "latest"; a named one keeps its name.
+        default_name = f"{self.backup_id}.dump" if self.backup_id else "latest.dump"
+        path = target_path(self.dest, default_name) if self.dest else None
         return age, path
 
 
@@ -98,8 +106,11 @@ def _deliver(
     if path is None:
         return
     expected = target.processed_bytes if target else None
-    if target is not None and not req.force_download and path.is_file() and path.stat().st_size == expected:
-        kept = Downloaded(str(path), path.stat().st_size, False, "already there with the backup's size; kept")
+    identity = None
+    if target is not None and target.name:
+        identity = BackupIdentity(app, target.name, target.uuid, target.processed_bytes or 0)
+    kept = already_there(path, identity) if identity is not None and not req.force_download else None
+    if kept is not None:
         result.data["download"] = kept.as_dict()
         return
     name = target.name if target else "the new backup"
@@ -108,7 +119,8 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        return download(signed.url, path, expected_size=expected, verify=req.validate_certs)
+        verify = req.validate_certs
+        return download(signed.url, path, expected_size=expected, verify=verify, identity=identity)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")
@@ -140,23 +152,86 @@ def capture_backup(ctx: Context, req: BackupRequest) -> Result:
     billing = db.billing_app or req.app
     info = _check_provisioned(ctx, db, result)
     matcher = DatabaseMatcher.of(db, info.resource_url)
-    backups = [t for t in ctx.reads.list_transfers(billing) if t.is_backup and matcher.source_of(t)]
-    result.before = {"backups": _names(backups)}
-    target: Transfer | None = None
-    if max_age is not None:
-        target = _reusable(backups, max_age, req.now or datetime.now(UTC))
-    if target is None:
-        planned = PlannedRequest("POST", f"/client/v11/databases/{db.addon_id}/backups", None,
-                                 f"capture a backup of {db.attachment.name} ({db.addon_name})")
-        target = ctx.write(result, planned, lambda: ctx.api.capture(db.addon_id))
-        result.after = {"backups": [target.name if target else "(new backup)", *result.before["backups"]]}
+    now = req.now or datetime.now(UTC)
+    if max_age is None:
+        target = _capture(ctx, result, db, billing, matcher, None, now)
     else:
-        result.after = result.before
+        with turn(ctx, f"{ctx.api.client.data_api_url}|{db.addon_id}", f"the backups of {db.addon_name}"):
+            target = _capture(ctx, result, db, billing, matcher, max_age, now)
     if target is not None:
         target = wait_for_transfer(ctx, billing, target, "Backup")
     result.data["backup"] = describe_transfer(target, billing) if target else None
     _deliver(ctx, req, billing, target if target is not None and target.succeeded else None, path, result)
     return result
+
+
+def _capture(
+    ctx: Context,
+    result: Result,
+    db: ResolvedDatabase,
+    billing: str,
+    matcher: DatabaseMatcher,
+    max_age: float | None,
+    now: datetime,
+) -> Transfer | None:
+    """A fresh backup to use (running or done), else a capture started now (None in check mode)."""
+    backups = [t for t in ctx.reads.list_transfers(billing) if t.is_backup and matcher.source_of(t)]
+    result.before = {"backups": _names(backups)}
+    fresh = _reusable(backups, max_age, now) if max_age is not None else None
+    if fresh is not None:
+        result.after = result.before
+        return fresh
+    planned = PlannedRequest("POST", f"/client/v11/databases/{db.addon_id}/backups", None,
+                             f"capture a backup of {db.attachment.name} ({db.addon_name})")
+    captured = ctx.write(result, planned, lambda: ctx.api.capture(db.addon_id))
+    result.after = {"backups": [captured.name if captured else "(new backup)", *result.before["backups"]]}
+    if captured is None or max_age is None:
+        return captured
+    return _settle(ctx, result, billing, matcher, {t.uuid for t in backups}, captured, max_age, now)
+
+
+def _settle(
+    ctx: Context,
+    result: Result,
+    app: str,
+    matcher: DatabaseMatcher,
+    seen: set[str | None],
+    ours: Transfer,
+    max_age: float,
+    now: datetime,
+) -> Transfer:
+    """Another controller may have captured the same database at the same moment: the earlier
+    capture (lower number) is the one both use; ours, if later, is cancelled."""
+    ctx.reads.forget()
+    others = [
+        t
+        for t in ctx.reads.list_transfers(app)
+        if t.is_backup and matcher.source_of(t) and t.uuid not in seen and t.uuid != ours.uuid
+        and (t.num or 0) < (ours.num or 0)
+    ]
+    earlier = _reusable(others, max_age, now)
+    if earlier is None or ours.uuid is None:
+        return ours
+    uuid = ours.uuid
+    request = PlannedRequest("POST", f"/client/v11/apps/{app}/transfers/{uuid}/actions/cancel", None,
+                             f"cancel {ours.name}: {earlier.name} of the same database started first")
+    try:
+        ctx.write(result, request, lambda: ctx.api.cancel_transfer(app, uuid))
+    except APIError as exc:
+        if exc.status is None or not 400 <= exc.status < 500:
+            raise
+        result.warnings.append(
+            f"{earlier.name} and {ours.name} of the same database were started at the same time (another "
+            f"run elsewhere); {ours.name} could not be cancelled ({exc.message}) and is used."
+        )
+        return ours
+    result.warnings.append(
+        f"{earlier.name} of the same database was started at the same time as {ours.name} (another run "
+        f"elsewhere): {ours.name} was cancelled and {earlier.name} is used."
+    )
+    before = result.before["backups"] if result.before else []
+    result.after = {"backups": [*_names([ours, earlier]), *before]}
+    return earlier
 
 
 def delete_backup(ctx: Context, app: str, backup_id: str | None, confirm: str | None) -> Result:

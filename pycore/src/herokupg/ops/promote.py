@@ -6,16 +6,23 @@ and wait until it is writable; keep an alias attachment for the old primary (so 
 reachable); attach the database as DATABASE, which replaces the old DATABASE attachment in one
 step (the app is never without a DATABASE); move the connection pooler; wait for the release
 phase. Each step is skipped when already done, so a rerun continues where a failure stopped.
+
+Only a follower of the current primary is promoted unless ``allow_non_follower``; the state is
+read again right before the unfollow and before the attach (promote_checks), so that a promotion
+that raced with another one stops instead of moving DATABASE a second time.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from herokupg.errors import APIError, ValidationError
+from herokupg.errors import APIError, HerokuPgError, ValidationError
 from herokupg.models import Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
+from herokupg.ops.fence import Fence, add_outcome
 from herokupg.ops.info import POOLER_NAMESPACE, behind_by_commits
+from herokupg.ops.promote_checks import PromotionGuard, refuse_non_follower
 from herokupg.ops.replication_common import PRIMARY, describe_attachment
 from herokupg.resolve import ResolvedDatabase, resolve_database
 
@@ -57,11 +64,22 @@ def promote(
     confirm: str | None,
     unfollow: bool = True,
     max_lag: int = 0,
+    allow_non_follower: bool = False,
+    fence: bool = False,
 ) -> Result:
-    """Make ``database`` the DATABASE of ``app``; unfollow it first unless ``unfollow`` is False."""
+    """Make ``database`` the DATABASE of ``app``; unfollow it first unless ``unfollow`` is False.
+
+    ``database`` must follow the app's DATABASE unless ``allow_non_follower`` (or the app has none).
+    With ``fence``, the old primary is made read-only before the unfollow (ops/fence.py).
+    """
     require_confirmation(app, confirm, f"Promoting {database} changes the DATABASE_URL of {app}:")
     if max_lag < 0:
         raise ValidationError(f"max_lag must be 0 or more commits, got {max_lag}.")
+    if fence and not unfollow:
+        raise ValidationError(
+            "fence: true needs unfollow: true. A database that keeps following the old primary receives "
+            "everything written there, and fencing would only leave the app with no writable database."
+        )
     target = resolve_database(ctx.reads, app, database)
     info = ctx.reads.database(target.addon_id)
     if info is None:
@@ -75,18 +93,18 @@ def promote(
     after_following = bool(info.following) and not unfollow
     result.after = {"database": target.addon_name, "following": after_following}
 
-    if info.following and unfollow:
-        _unfollow(ctx, result, target, info, max_lag)
-    if not promoted:
-        _ensure_ready(ctx, target)
-        alias = _keep_alias(ctx, result, app, current, attachments)
-        _attach(
-            ctx, result, app, target.addon_name, PRIMARY, namespace, f"Attach {target.addon_name} as DATABASE"
-        )
-        _move_pooler(ctx, result, app, target, current, attachments)
-        if not ctx.check_mode:
-            _wait_release_phase(ctx, result, app)
-        result.data["previous"] = {"addon": current.addon.name if current else None, "alias": alias}
+    old = current if not promoted else None
+    primary_url = _url_of(ctx, old) if old is not None else None
+    if old is not None and not allow_non_follower:
+        refuse_non_follower(ctx, app, target, info, old, primary_url)
+    step = _Switch(ctx, result, app, target, info, old, attachments, max_lag, promoted)
+    step.guard = PromotionGuard(ctx, app, target, old, primary_url)
+    step.unfollowing = bool(info.following) and unfollow
+    if fence and old is not None:
+        target_url = info.resource_url or ""
+        _fenced(step, Fence(ctx, app, old.addon.name, primary_url or "", target.addon_name, target_url))
+    else:
+        step.run()
     if after_following:
         result.warnings.append(
             f"{target.addon_name} is the DATABASE of {app} but still a read-only follower "
@@ -100,8 +118,84 @@ def promote(
     return result
 
 
+@dataclass
+class _Switch:
+    """The changing part of a promotion: unfollow, then attach as DATABASE (each step when needed)."""
+
+    ctx: Context
+    result: Result
+    app: str
+    target: ResolvedDatabase
+    info: DatabaseInfo
+    old: Attachment | None  # DATABASE before, unless the target already is it
+    attachments: list[Attachment]
+    max_lag: int
+    promoted: bool  # the target already is the DATABASE
+    unfollowing: bool = False
+    guard: PromotionGuard | None = None
+    fence: Fence | None = None
+
+    def run(self) -> None:
+        ctx, result, app, target = self.ctx, self.result, self.app, self.target
+        if self.unfollowing:
+            _unfollow(ctx, result, target, self.info, self.max_lag, self.guard if self.old else None)
+        if self.promoted:
+            return
+        namespace = target.attachment.namespace or None
+        _ensure_ready(ctx, target)
+        alias = _keep_alias(ctx, result, app, self.old, self.attachments)
+        if self.fence is not None and not ctx.check_mode:
+            self.fence.release_target()
+        if not ctx.check_mode and self.guard is not None:
+            kept_following = bool(self.info.following) and not self.unfollowing
+            self.guard.before_attach(unfollowed=self.unfollowing, following=kept_following)
+        why = f"Attach {target.addon_name} as DATABASE"
+        _attach(ctx, result, app, target.addon_name, PRIMARY, namespace, why)
+        _move_pooler(ctx, result, app, target, self.old, self.attachments)
+        if not ctx.check_mode:
+            _wait_release_phase(ctx, result, app)
+        result.data["previous"] = {"addon": self.old.addon.name if self.old else None, "alias": alias}
+
+
+def _fenced(step: _Switch, wall: Fence) -> None:
+    """Run the switch behind a write fence on the old primary (planned only, in check mode)."""
+    ctx = step.ctx
+    if ctx.check_mode:
+        step.run()
+        step.result.data["fence"] = {**wall.report(), "read_only": True}  # what the real run does
+        return
+    try:
+        wall.apply()
+        if step.unfollowing:
+            wall.wait_replayed()
+        step.fence = wall
+        step.run()
+    except HerokuPgError as exc:
+        # Nothing written through the API yet means the follower was not unfollowed.
+        add_outcome(exc, wall.outcome(unfollow_sent=ctx.wrote))
+        raise
+    except BaseException:
+        wall.outcome(unfollow_sent=ctx.wrote)
+        raise
+    finally:
+        wall.close()
+        step.result.data["fence"] = wall.report()
+
+
+def _url_of(ctx: Context, attachment: Attachment) -> str | None:
+    """The database URL of an attachment's add-on, as the Data API reports it (not the config var:
+    another promotion may move DATABASE_URL meanwhile, the add-on's own URL stays)."""
+    info = ctx.reads.database(attachment.addon.id)
+    return info.resource_url if info is not None else None
+
+
 def _unfollow(
-    ctx: Context, result: Result, target: ResolvedDatabase, info: DatabaseInfo, max_lag: int
+    ctx: Context,
+    result: Result,
+    target: ResolvedDatabase,
+    info: DatabaseInfo,
+    max_lag: int,
+    guard: PromotionGuard | None,
 ) -> None:
     """Wait until caught up (so no committed data is lost), unfollow, and wait until writable."""
     addon = target.addon_name
@@ -128,6 +222,8 @@ def _unfollow(
                     f"{addon} is {status}; run with wait: true to wait until it has caught up. "
                     "Nothing was changed."
                 )
+        if guard is not None:
+            guard.before_unfollow()
     request = PlannedRequest(
         "PUT",
         f"/client/v11/databases/{target.addon_id}/unfollow",

@@ -16,10 +16,10 @@ from herokupg.models import Transfer
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
 from herokupg.ops.transfers_common import (
     DatabaseMatcher,
+    bare_url,
     check_backup_id,
     describe_transfer,
     newest,
-    strip_query,
     wait_for_transfer,
 )
 from herokupg.redact import redact
@@ -40,7 +40,7 @@ class BackupSpec:
     @property
     def label(self) -> str:
         if self.url is not None:
-            return redact(strip_query(self.url))
+            return redact(bare_url(self.url))
         return f"{self.app}::{self.name}"
 
 
@@ -97,7 +97,7 @@ def find_source(ctx: Context, spec: BackupSpec) -> Source:
 
 def _same_source(t: Transfer, source: Source) -> bool:
     if t.from_url:
-        return strip_query(t.from_url) == strip_query(source.url)
+        return bare_url(t.from_url) == bare_url(source.url)
     return source.backup is not None and t.from_name == source.backup.name
 
 

@@ -62,10 +62,12 @@ def check_backup_id(name: str) -> str:
     return name
 
 
-def strip_query(url: str) -> str:
-    """A URL without query and fragment: signatures are not part of a backup's identity."""
+def bare_url(url: str) -> str:
+    """A URL without credentials, query and fragment: a backup's identity, without its secrets
+    (a password in the userinfo, a signature in the query)."""
     try:
-        return urlsplit(url)._replace(query="", fragment="").geturl()
+        parts = urlsplit(url)
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
     except ValueError:
         return url
 

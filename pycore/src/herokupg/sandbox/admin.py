@@ -5,6 +5,7 @@ the clock and app formations. ``/_sandbox/public/health`` answers without a toke
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any
 
@@ -83,11 +84,12 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response({"now": iso(now), "epoch": now, "offset": store.state.clock_offset})
 
     def advance(call: Call) -> Response:
-        seconds = call.body.get("seconds")
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            raise invalid_params("seconds must be a non-negative number.")
+        seconds = float(_number("seconds", call.body.get("seconds"), 0, MAX_ADVANCE))
         with store.lock:
-            store.state.clock_offset += float(seconds)
+            if store.state.clock_offset + seconds > MAX_ADVANCE:
+                raise invalid_params(f"The clock is {store.state.clock_offset:g} s ahead already; "
+                                     f"it may be at most {MAX_ADVANCE:g} s ahead.")
+            store.state.clock_offset += seconds
             store.save()
         tick(sb)
         return clock(call)
@@ -118,6 +120,32 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     ]
 
 
+DAY = 86_400.0
+# Each setting's range: anything else (NaN, Infinity, absurd sizes) is refused, never stored.
+SETTING_RANGES: dict[str, tuple[float, float]] = {
+    "provision_delay": (0, DAY),
+    "follower_catchup": (0, DAY),
+    "transfer_delay": (0, DAY),
+    "release_phase_delay": (0, DAY),
+    "page_size": (1, 1000),
+    "rate_limit_capacity": (1, 1_000_000_000),  # benchmarks use buckets no run can empty
+    "rate_limit_refill_per_minute": (0, 1_000_000_000),
+    "public_url_ttl": (1, 7 * DAY),  # S3 signs URLs for a week at most
+}
+MAX_ADVANCE = 10 * 366 * DAY  # seconds the clock may move in one call (and in all)
+
+
+def _number(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> float:
+    """``value`` if it is a finite number (an integer if asked) within [low, high]; else 422."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if integer and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise invalid_params(f"{name} must be an integer from {low:g} to {high:g}.")
+    finite = is_number and (not isinstance(value, float) or math.isfinite(value))
+    if not finite or not low <= value <= high:  # ints may be huge: no float() of them before this
+        raise invalid_params(f"{name} must be a number from {low:g} to {high:g}.")
+    return float(value) if isinstance(value, float) else int(value)
+
+
 def _validate_settings(body: dict[str, Any]) -> dict[str, Any]:
     types = {f.name: f.type for f in dataclasses.fields(Settings)}
     unknown = sorted(set(body) - set(types))
@@ -125,16 +153,10 @@ def _validate_settings(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid_params(f"Unknown settings: {', '.join(unknown)}. Known: {', '.join(types)}.")
     changes: dict[str, Any] = {}
     for name, value in body.items():
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if types[name] == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
-            raise invalid_params(f"{name} must be an integer.")
-        if not is_number or value < 0:
-            raise invalid_params(f"{name} must be a non-negative number.")
-        changes[name] = value if types[name] == "int" else float(value)
-    if "page_size" in changes and not 1 <= changes["page_size"] <= 1000:
-        raise invalid_params("page_size must be between 1 and 1000.")
-    if "rate_limit_capacity" in changes and changes["rate_limit_capacity"] < 1:
-        raise invalid_params("rate_limit_capacity must be at least 1.")
+        low, high = SETTING_RANGES[name]
+        integer = types[name] == "int"
+        checked = _number(name, value, low, high, integer=integer)
+        changes[name] = int(checked) if integer else float(checked)
     return changes
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from herokupg.sandbox import admin, data, logs, platform
 from herokupg.sandbox.engine import Engine
+from herokupg.sandbox.private import private_dir, tighten
 from herokupg.sandbox.server import Sandbox, SandboxApp, create_app, load_or_create_token
 from herokupg.sandbox.state import Store
 
@@ -22,6 +23,16 @@ def choose_engine(requested: str | None, state_dir: Path) -> tuple[str, str]:
     if ok:
         return "postgres", f"PostgreSQL server found: {reason}"
     return "memory", f"the postgres engine cannot run here: {reason}"
+
+
+def _server_gid(engine: str) -> int | None:
+    """The group that must pass through the state dir: the postgres user's when it runs the servers."""
+    if engine != "postgres":
+        return None
+    from herokupg.sandbox.pgengine.binaries import server_user
+
+    ids = server_user()
+    return ids[1] if ids else None
 
 
 def make_engine(name: str, state_dir: Path) -> Engine:
@@ -42,6 +53,7 @@ def make_engine(name: str, state_dir: Path) -> Engine:
 def build(
     state_dir: Path, *, base_url: str, token: str | None = None, engine: str = "memory"
 ) -> tuple[Sandbox, SandboxApp]:
+    tighten(private_dir(state_dir, traverse_gid=_server_gid(engine)))
     store = Store(state_dir)
     sandbox = Sandbox(store, make_engine(engine, state_dir), load_or_create_token(state_dir, token), base_url)
     routes = [*admin.routes(sandbox), *logs.routes(sandbox), *data.routes(sandbox), *platform.routes(sandbox)]

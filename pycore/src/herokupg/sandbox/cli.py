@@ -64,9 +64,8 @@ def _engine(args: argparse.Namespace, state_dir: Path) -> tuple[str, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from herokupg.sandbox.app import build
+    from herokupg.sandbox.protocol import config
 
     state_dir = _state_dir(args)
     port = control.port_for_start(args.port, state_dir)
@@ -81,8 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
     control.write_pid(state_dir)
     print(f"herokupg sandbox: {engine} engine ({why}), state in {state_dir}, serving {url}", flush=True)
     try:
-        config = uvicorn.Config(app, host=control.HOST, port=port, log_level="warning", lifespan="on")
-        server = _server(config)
+        server = _server(config(app, control.HOST, port))
         server.run()
         return 0 if server.started else 1
     finally:
@@ -126,8 +124,7 @@ def _start(args: argparse.Namespace) -> int:
     if before.running:
         print(f"herokupg sandbox already running at {before.url} (pid {before.pid})")
         return 0
-    state_dir.mkdir(parents=True, exist_ok=True)
-    load_or_create_token(state_dir, args.token)  # kept in the state dir, never on a command line
+    load_or_create_token(state_dir, args.token)  # kept in the state dir (0600), never on a command line
     try:
         started = control.start(state_dir, port, engine)
     except control.StartError as exc:

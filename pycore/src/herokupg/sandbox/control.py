@@ -2,7 +2,8 @@
 
 The state dir remembers what a server was started with (``server.json``: port, engine) and who
 runs it (``sandbox.pid``), so later commands find it without repeating options. The token stays
-in the state dir's ``token`` file (mode 600) and never goes on a command line or into logs.
+in the state dir's ``token`` file and never goes on a command line or into logs. Every file here is
+0600 and the dir 0700 (private.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from herokupg.sandbox.private import open_private, private_dir, write_private
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5599
@@ -48,8 +51,9 @@ def remembered(state_dir: Path) -> Remembered:
 
 
 def remember(state_dir: Path, port: int, engine: str) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / SERVER_FILE).write_text(json.dumps({"port": port, "engine": engine}) + "\n")
+    if not state_dir.is_dir():
+        private_dir(state_dir)
+    write_private(state_dir / SERVER_FILE, json.dumps({"port": port, "engine": engine}) + "\n")
 
 
 def port_for_start(explicit: int | None, state_dir: Path, env: Mapping[str, str] = os.environ) -> int:
@@ -131,7 +135,7 @@ def _is_sandbox_process(pid: int) -> bool:
 
 
 def write_pid(state_dir: Path) -> None:
-    (state_dir / PID_FILE).write_text(f"{os.getpid()}\n")
+    write_private(state_dir / PID_FILE, f"{os.getpid()}\n")
 
 
 def clear_pid(state_dir: Path, pid: int | None = None) -> None:
@@ -168,8 +172,9 @@ def start(state_dir: Path, port: int, engine: str, timeout: float = 20.0) -> Sta
     current = status(state_dir, port)
     if current.running:
         return current
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log = (state_dir / LOG_FILE).open("ab")
+    if not state_dir.is_dir():
+        private_dir(state_dir)
+    log = os.fdopen(open_private(state_dir / LOG_FILE, os.O_WRONLY | os.O_APPEND), "ab")
     command = [
         sys.executable, "-m", "herokupg.cli", "sandbox", "serve",
         "--port", str(port), "--state-dir", str(state_dir), "--engine", engine,

@@ -90,6 +90,9 @@ SETTINGS: dict[str, SettingSpec] = {
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 
 
+INT_MAX = 2**31 - 1  # PostgreSQL's integer settings are 32-bit
+
+
 class SettingError(ValueError):
     pass
 
@@ -98,7 +101,7 @@ def _allowed(spec: SettingSpec) -> str:
     if spec.kind == "bool":
         return "a boolean value"
     if spec.kind == "int":
-        return f"an integer >= {spec.minimum}"
+        return f"an integer from {spec.minimum} to {INT_MAX}"
     return ", ".join(spec.values)
 
 
@@ -114,10 +117,11 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
         ok = (
             (spec.kind == "bool" and isinstance(value, bool))
             or (spec.kind == "int" and isinstance(value, int) and not isinstance(value, bool)
-                and value >= spec.minimum)
+                and spec.minimum <= value <= INT_MAX)
             or (spec.kind == "enum" and isinstance(value, str) and value in spec.values)
         )
-        if spec.kind == "int" and isinstance(value, float) and value.is_integer() and value >= spec.minimum:
+        whole = isinstance(value, float) and value.is_integer()
+        if spec.kind == "int" and whole and spec.minimum <= value <= INT_MAX:
             value, ok = int(value), True
         if not ok:
             shown = json.dumps(value)

@@ -28,13 +28,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from herokupg.sandbox.engine import Engine
 from herokupg.sandbox.http import HerokuHTTPError
+from herokupg.sandbox.private import private_dir, private_file, write_private
 from herokupg.sandbox.state import Fault, Store, new_id
 
 log = logging.getLogger("herokupg.sandbox")
@@ -45,16 +46,13 @@ TOKEN_FILE = "token"
 def load_or_create_token(state_dir: Path, token: str | None = None) -> str:
     """The bearer token: given, else the one kept in the state dir, else a new one saved there."""
     path = state_dir / TOKEN_FILE
-    if token:
-        path.write_text(token)
-        path.chmod(0o600)
-        return token
-    if path.exists():
+    if not token and path.exists():
+        private_file(path)
         return path.read_text().strip()
-    token = "hksbx-" + secrets.token_hex(20)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(token)
-    path.chmod(0o600)
+    token = token or "hksbx-" + secrets.token_hex(20)
+    if not state_dir.is_dir():
+        private_dir(state_dir)
+    write_private(path, token)
     return token
 
 
@@ -69,19 +67,22 @@ class Sandbox:
         self.stopping = threading.Event()
 
     def token_ok(self, request: Request | Headers) -> bool:
+        """Bearer <token>, or Basic with the token as password; compared as bytes, so that any byte a
+        client sends (headers arrive as latin-1 text) is a wrong token, never an error."""
         headers = request if isinstance(request, Headers) else request.headers
         header = headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
+        expected = self.token.encode()
         if scheme == "bearer":
-            return secrets.compare_digest(value.strip(), self.token)
+            return secrets.compare_digest(value.strip().encode("latin-1", "replace"), expected)
         if scheme == "basic":
             try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode()
-            except ValueError:
+                decoded = base64.b64decode(value.strip(), validate=True)
+            except ValueError:  # not base64 (binascii.Error), or not ASCII text at all
                 return False
-            _, _, password = decoded.partition(":")
-            return secrets.compare_digest(password, self.token)
+            _, _, password = decoded.partition(b":")
+            return secrets.compare_digest(password, expected)
         return False
 
 
@@ -229,6 +230,10 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> SandboxApp:
             return JSONResponse({"id": "not_found", "message": _NO_ROUTE}, status_code=404)
         return JSONResponse({"id": "bad_request", "message": str(exc.detail)}, status_code=exc.status_code)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up while its body was read: nobody to answer, nothing to log.
+        return Response(status_code=400)
+
     async def internal_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"id": "internal_server_error", "message": "Internal server error."}, status_code=500
@@ -238,7 +243,8 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> SandboxApp:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
-            HerokuHTTPError: heroku_error, HTTPException: no_route, Exception: internal_error
+            HerokuHTTPError: heroku_error, HTTPException: no_route, ClientDisconnect: client_gone,
+            Exception: internal_error,
         },
     )
     return SandboxApp(sandbox, starlette)

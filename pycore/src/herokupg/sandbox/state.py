@@ -1,7 +1,8 @@
 """The sandbox's state: plain dataclasses, one lock, persisted as JSON under the state dir.
 
 Every mutation happens inside ``with store.lock:`` and ends with ``store.save()``; the file is
-replaced atomically so a crash never leaves half a state behind. Derived values (config vars,
+replaced atomically so a crash never leaves half a state behind, and it is 0600 (it holds every
+password: see private.py). Derived values (config vars,
 database info, lag) are computed on read from these records and the engine.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import secrets
 import threading
 import time
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from herokupg.sandbox.private import private_dir, write_private
 
 STATE_FILE = "state.json"
 
@@ -260,7 +262,8 @@ class Store:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.lock = threading.RLock()
-        state_dir.mkdir(parents=True, exist_ok=True)
+        if not state_dir.is_dir():
+            private_dir(state_dir)
         path = state_dir / STATE_FILE
         self.state = state_from_dict(json.loads(path.read_text())) if path.exists() else State()
 
@@ -273,10 +276,7 @@ class Store:
     def save(self) -> None:
         with self.lock:
             data = dataclasses.asdict(self.state)
-            path = self.state_dir / STATE_FILE
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-            os.replace(tmp, path)
+            write_private(self.state_dir / STATE_FILE, json.dumps(data, indent=1, sort_keys=True))
 
     def reset(self) -> None:
         """Forget every resource; keep settings defaults (used by the admin API)."""

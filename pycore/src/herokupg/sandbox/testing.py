@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herokupg.sandbox.app import build
 from herokupg.sandbox.control import heroku_cli_exports
+from herokupg.sandbox.protocol import HEADER_TIMEOUT, config
 from herokupg.sandbox.server import PUBLIC_PREFIX, Sandbox
 
 
@@ -128,13 +129,14 @@ class ThreadedSandbox:
         engine: str = "memory",
         token: str | None = None,
         wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.sandbox, sandbox_app = build(state_dir, base_url=self.url, token=token, engine=engine)
         app: ASGIApp = wrap(sandbox_app) if wrap is not None else sandbox_app
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
+        served = config(app, "127.0.0.1", self.port, header_timeout=header_timeout)
+        self.server = uvicorn.Server(served)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> RunningSandbox:

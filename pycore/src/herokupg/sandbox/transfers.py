@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import threading
@@ -30,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from herokupg.sandbox import provider
 from herokupg.sandbox.engine import EngineError, TransferResult
 from herokupg.sandbox.http import HerokuHTTPError, bad_request, json_response, not_found, paginate, read_json
+from herokupg.sandbox.private import open_private, private_dir, private_file, write_private
 from herokupg.sandbox.state import Addon, App, Schedule, Transfer, new_id, transfer_time
 
 if TYPE_CHECKING:
@@ -68,12 +70,13 @@ def retention(addon: Addon) -> Retention:
 
 
 def backup_dir(sb: Sandbox) -> Path:
-    return sb.store.state_dir / BACKUP_DIR
+    """Where dumps are kept: whole databases, so the owner's alone (files 0600 too)."""
+    return private_dir(sb.store.state_dir / BACKUP_DIR)
 
 
 def delete_dump_files(sb: Sandbox) -> int:
     """Remove every file under the backup dir (dumps, partial downloads); returns how many."""
-    root = backup_dir(sb)
+    root = sb.store.state_dir / BACKUP_DIR
     if not root.is_dir():
         return 0
     removed = 0
@@ -142,8 +145,7 @@ def _log(t: Transfer, now: float, message: str, level: str = "info") -> None:
 def _secret(sb: Sandbox) -> bytes:
     path = sb.store.state_dir / SECRET_FILE
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        write_private(path, secrets.token_hex(32))
     return path.read_text().strip().encode()
 
 
@@ -158,9 +160,15 @@ def public_url(sb: Sandbox, t: Transfer, app: App) -> tuple[str, float]:
     return f"{sb.base_url}/_sandbox/public/backups/{t.uuid}/{file}?expires={expires}&signature={sig}", expires
 
 
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+
+
 def check_signature(sb: Sandbox, transfer_uuid: str, expires: str, signature: str) -> str | None:
-    """None when valid, else why not (never echoing the signature)."""
-    valid = expires.isdigit() and hmac.compare_digest(_signature(sb, transfer_uuid, int(expires)), signature)
+    """None when valid, else why not (never echoing the signature). Values of any other shape
+    (non-ASCII, too long, not decimal) are simply wrong, never an error."""
+    well_formed = _EXPIRES.fullmatch(expires) is not None and _SIGNATURE.fullmatch(signature) is not None
+    valid = well_formed and hmac.compare_digest(_signature(sb, transfer_uuid, int(expires)), signature)
     if not valid:
         return "Request signature does not match."
     if int(expires) < sb.store.now():
@@ -233,7 +241,8 @@ def create_restore(sb: Sandbox, addon: Addon, backup_url: str) -> Transfer:
         addon,
         from_name=transfer_name(local) if local else Path(parts.path).name or parts.hostname,
         from_type="gof3r" if local else "htcat",
-        from_url=parts._replace(query="", fragment="").geturl(),  # no signatures in records
+        # No credentials in records: neither the userinfo's password nor the query's signature.
+        from_url=parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl(),
         to_name=provider.attachment_name(sb, addon, addon.app_id) or addon.name,
         to_type="pg_restore",
         to_url=provider.public_url(addon),
@@ -273,13 +282,12 @@ def _fetch(sb: Sandbox, t: Transfer, url: str) -> Path:
             raise EngineError(f"download failed: backup {transfer_name(local)} is not available")
         return path
     target = backup_dir(sb) / f"{t.uuid}.download"
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise EngineError(f"download failed: HTTP {response.status_code}")
             size = 0
-            with target.open("wb") as out:
+            with os.fdopen(open_private(target, os.O_WRONLY | os.O_TRUNC), "wb") as out:
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > MAX_DOWNLOAD_BYTES:
@@ -342,6 +350,8 @@ def _record(sb: Sandbox, t: Transfer, result: TransferResult | None, error: Engi
     if result is not None:
         t.processed_bytes, t.source_bytes = result.processed_bytes, result.source_bytes
         t.artifact = result.artifact
+        if result.artifact:
+            private_file(backup_dir(sb) / result.artifact)
         t.fail_reason = None
     else:
         t.fail_reason = str(error) if error else _INTERRUPTED

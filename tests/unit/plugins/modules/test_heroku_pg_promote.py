@@ -31,7 +31,7 @@ def test_defaults_and_warnings(run_module, calls):
     out = run_module(heroku_pg_promote.main, {"app": "myapp", "database": "REPLICA", "confirm": "myapp"})
     assert not out.failed and out["changed"] is True
     assert calls[0] == {"app": "myapp", "database": "REPLICA", "confirm": "myapp", "unfollow": True,
-                        "max_lag": 0, "check_mode": False}
+                        "max_lag": 0, "allow_non_follower": False, "fence": False, "check_mode": False}
     assert out.warnings == ["still a follower"]
 
 
@@ -39,6 +39,7 @@ def test_options_check_and_diff(run_module, calls):
     out = run_module(heroku_pg_promote.main, {"app": "myapp", "database": "PINK", "confirm": "myapp",
                                               "unfollow": False, "max_lag": 4}, check_mode=True, diff=True)
     assert calls[0]["unfollow"] is False and calls[0]["max_lag"] == 4 and calls[0]["check_mode"] is True
+    assert calls[0]["allow_non_follower"] is False and calls[0]["fence"] is False
     assert out["diff"]["after"] == {"database": "b", "following": False}
 
 
@@ -65,3 +66,23 @@ def test_confirm_is_required(run_module, calls, confirm, message):
     out = run_module(heroku_pg_promote.main, args)
     assert out.failed and message in out["msg"] and "app myapp, database REPLICA" in out["msg"]
     assert calls == []
+
+
+def test_fence_without_psycopg_names_the_extra(run_module, calls, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # "import psycopg" raises ImportError
+    out = run_module(heroku_pg_promote.main, {"app": "myapp", "database": "REPLICA", "confirm": "myapp",
+                                              "fence": True})
+    assert out.failed and "psycopg" in out["msg"] and "herokupg[postgres]" in out["msg"]
+    assert "fence=true" in out["msg"]
+    assert calls == []
+
+
+def test_allow_non_follower_reaches_promote(run_module, calls):
+    run_module(heroku_pg_promote.main, {"app": "myapp", "database": "STAGING", "confirm": "myapp",
+                                        "allow_non_follower": True})
+    assert calls[0]["allow_non_follower"] is True
+
+
+def test_fence_reaches_promote(run_module, calls):
+    run_module(heroku_pg_promote.main, {"app": "myapp", "database": "REPLICA", "confirm": "myapp", "fence": True})
+    assert calls[0]["fence"] is True

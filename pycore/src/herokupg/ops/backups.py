@@ -39,7 +39,6 @@ class BackupRequest:
     reveal: bool = False  # return the signed URL itself rather than a mask
     dest: str | None = None
     force_download: bool = False
-    validate_certs: bool = True
     now: datetime | None = None  # the reference time for max_age (tests); default: the clock
 
     def validated(self) -> tuple[float | None, Path | None]:
@@ -108,7 +107,7 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        return download(signed.url, path, expected_size=expected, verify=req.validate_certs)
+        return download(ctx.api.client.http, signed.url, path, expected_size=expected)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")

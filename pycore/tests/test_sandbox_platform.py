@@ -76,7 +76,7 @@ def test_app_create_get_list_rename_delete(client: httpx.Client, sb: RunningSand
         ({"name": "Bad_Name"}, 422, "invalid_params", "Name must start with a letter"),
         ({"name": "a"}, 422, "invalid_params", "Name must start with a letter"),
         ({"name": "taken"}, 422, "invalid_params", "Name is already taken"),
-        ({"name": 5}, 422, "invalid_params", "name must be a string"),
+        ({"name": 5}, 422, "invalid_params", "name: Input should be a valid string (got int)"),
         ({"region": "mars"}, 404, "not_found", "region"),
     ],
 )
@@ -144,8 +144,10 @@ def test_addon_create_shape_and_default_attachments(client: httpx.Client, sb: Ru
     [
         ({"plan": {"name": "heroku-postgresql:gigantic-9"}}, 422, "invalid_params", "Known plans"),
         ({"plan": {"name": "heroku-redis:mini"}}, 422, "invalid_params", "heroku-postgresql"),
-        ({}, 422, "invalid_params", "plan is required"),
-        ({"plan": "heroku-postgresql:standard-0", "config": "fork"}, 422, "invalid_params", "config"),
+        ({}, 422, "invalid_params", "plan: Field required"),
+        ({"plan": {}}, 422, "invalid_params", "plan needs a name"),
+        ({"plan": "heroku-postgresql:standard-0", "config": "fork"}, 422, "invalid_params", "config: Input"),
+        ({"plan": "heroku-postgresql:standard-0", "confirm": 1}, 422, "invalid_params", "confirm: Input"),
         (
             {"plan": "heroku-postgresql:standard-0", "name": "taken-db"},
             422,

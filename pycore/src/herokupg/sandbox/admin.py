@@ -5,19 +5,16 @@ the clock and app formations. ``/_sandbox/public/health`` answers without a toke
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import faults, platform_ops
-from herokupg.sandbox.http import Call, endpoint, invalid_params, json_response, not_found
+from herokupg.sandbox.bodies import ClockAdvance, FaultCreate, FormationPut, SettingsPatch, parse
+from herokupg.sandbox.http import Call, endpoint, json_response, not_found
 from herokupg.sandbox.platform_render import formation_json
 from herokupg.sandbox.server import Sandbox, tick
-from herokupg.sandbox.state import Settings, iso, new_id
-
-PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9_-]{0,29}$")
+from herokupg.sandbox.state import iso, new_id
 
 
 def routes(sb: Sandbox) -> list[BaseRoute]:
@@ -45,7 +42,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(dataclasses.asdict(store.state.settings))
 
     def patch_settings(call: Call) -> Response:
-        changes = _validate_settings(call.body)
+        changes = parse(SettingsPatch, call.body).model_dump(exclude_unset=True)
         with store.lock:
             settings = store.state.settings
             for name, value in changes.items():
@@ -57,7 +54,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(dataclasses.asdict(settings))
 
     def add_fault(call: Call) -> Response:
-        return json_response(dataclasses.asdict(faults.create(sb, call.body)), status=201)
+        spec = parse(FaultCreate, call.body)
+        return json_response(dataclasses.asdict(faults.add(sb, spec.model_dump())), status=201)
 
     def list_faults(call: Call) -> Response:
         with store.lock:
@@ -83,9 +81,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response({"now": iso(now), "epoch": now, "offset": store.state.clock_offset})
 
     def advance(call: Call) -> Response:
-        seconds = call.body.get("seconds")
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            raise invalid_params("seconds must be a non-negative number.")
+        seconds = parse(ClockAdvance, call.body).seconds
         with store.lock:
             store.state.clock_offset += float(seconds)
             store.save()
@@ -93,7 +89,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return clock(call)
 
     def put_formation(call: Call) -> Response:
-        processes = _validate_processes(call.body)
+        processes = [p.model_dump() for p in parse(FormationPut, call.body).processes]
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
             now = store.now()
@@ -116,46 +112,3 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/_sandbox/clock/advance", endpoint(advance), methods=["POST"]),
         Route("/_sandbox/apps/{app}/formation", endpoint(put_formation), methods=["PUT"]),
     ]
-
-
-def _validate_settings(body: dict[str, Any]) -> dict[str, Any]:
-    types = {f.name: f.type for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(body) - set(types))
-    if unknown:
-        raise invalid_params(f"Unknown settings: {', '.join(unknown)}. Known: {', '.join(types)}.")
-    changes: dict[str, Any] = {}
-    for name, value in body.items():
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if types[name] == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
-            raise invalid_params(f"{name} must be an integer.")
-        if not is_number or value < 0:
-            raise invalid_params(f"{name} must be a non-negative number.")
-        changes[name] = value if types[name] == "int" else float(value)
-    if "page_size" in changes and not 1 <= changes["page_size"] <= 1000:
-        raise invalid_params("page_size must be between 1 and 1000.")
-    if "rate_limit_capacity" in changes and changes["rate_limit_capacity"] < 1:
-        raise invalid_params("rate_limit_capacity must be at least 1.")
-    return changes
-
-
-def _validate_processes(body: dict[str, Any]) -> list[dict[str, Any]]:
-    processes = body.get("processes")
-    if not isinstance(processes, list):
-        raise invalid_params('Body must be {"processes": [{"type": "web", "quantity": 1, "command": ...}]}.')
-    result = []
-    for process in processes:
-        if not isinstance(process, dict) or not PROCESS_TYPE.match(str(process.get("type", ""))):
-            raise invalid_params("Each process needs a type like web, worker or release.")
-        quantity = process.get("quantity", 1)
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            raise invalid_params("quantity must be a non-negative integer.")
-        for key in ("command", "size"):
-            if key in process and not isinstance(process[key], str):
-                raise invalid_params(f"{key} must be a string.")
-        result.append({
-            "type": process["type"], "quantity": quantity,
-            "command": process.get("command", ""), "size": process.get("size", "Basic"),
-        })
-    if len({p["type"] for p in result}) != len(result):
-        raise invalid_params("Each process type may appear once.")
-    return result

@@ -6,6 +6,7 @@
 #   make unit          tests/unit with plain pytest;   make units: the same under ansible-test units
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
+#   make test-lower-bounds  the core's tests with the lowest httpx and pydantic pycore/pyproject.toml allows
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
 #   make bench         timings: demo, follower replication, modules vs Heroku CLI, slow-query log (prints only)
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ UNITS_ARGS ?=
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections
+.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections test-lower-bounds
 
 venv: $(VENV)/.installed
 
@@ -73,7 +74,26 @@ sanity: venv shellcheck
 units: venv
 	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
 
-test: lint pytest sanity units
+test: lint pytest sanity units test-lower-bounds
+
+# herokupg's lower bounds (pycore/pyproject.toml: httpx>=X, pydantic>=Y), tested: a venv of its own
+# with exactly X and Y (pip constraints made from pyproject) runs the core's tests, sandbox included
+# (the PostgreSQL-engine and Heroku CLI suites do not touch either library differently).
+LOWER_VENV ?= $(CACHE)/lower-bounds-venv
+LOWEST := import re, tomllib; deps = tomllib.load(open("pycore/pyproject.toml", "rb"))["project"]["dependencies"]; \
+	print("\n".join(re.sub(r">=([^,]+).*", r"==\1", d) for d in deps))
+INSTALLED := import sys, importlib.metadata as m; from packaging.version import Version as V; \
+	pins = [line.split("==") for line in open(sys.argv[1]).read().split()]; \
+	print("installed:", *(f"{n}=={m.version(n)}" for n, _ in pins)); \
+	sys.exit(any(V(m.version(n)) != V(v) for n, v in pins))
+test-lower-bounds:
+	test -x $(LOWER_VENV)/bin/python || $(PYTHON) -m venv $(LOWER_VENV)
+	$(PYTHON) -c '$(LOWEST)' > $(LOWER_VENV)/lowest.txt
+	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox]' \
+	  'pytest>=8' 'pytest-timeout>=2.3' cryptography
+	$(LOWER_VENV)/bin/python -c '$(INSTALLED)' $(LOWER_VENV)/lowest.txt
+	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) pycore/tests \
+	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output

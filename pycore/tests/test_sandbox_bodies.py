@@ -3,7 +3,6 @@ the field and the expected type but never the value, and nothing changed by a re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,18 +17,6 @@ SECRET = "s3cr3t-value-never-echoed"
 APP = "/apps/bodies"
 DB = "/client/v11/databases/{db}"
 MUST = "Input should be"
-
-
-@pytest.fixture
-def sb(shared_sandbox: RunningSandbox) -> RunningSandbox:
-    shared_sandbox.admin("POST", "reset")
-    return shared_sandbox
-
-
-@pytest.fixture
-def client(sb: RunningSandbox) -> Iterator[httpx.Client]:
-    with sb.http() as http:
-        yield http
 
 
 @pytest.mark.parametrize(

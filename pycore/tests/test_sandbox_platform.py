@@ -4,7 +4,6 @@ formation and account, checked against the admin state dump."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,18 +12,6 @@ from sandbox_helpers import INCLUSION, assert_error, attachments, create_app, cr
 from herokupg.sandbox.testing import RunningSandbox
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-@pytest.fixture
-def sb(shared_sandbox: RunningSandbox) -> RunningSandbox:
-    shared_sandbox.admin("POST", "reset")
-    return shared_sandbox
-
-
-@pytest.fixture
-def client(sb: RunningSandbox) -> Iterator[httpx.Client]:
-    with sb.http() as http:
-        yield http
 
 
 # -- auth and cross-cutting -------------------------------------------------------------------

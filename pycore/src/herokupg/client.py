@@ -143,7 +143,14 @@ class ApiResponse:
 
 
 class HerokuClient:
-    """Synchronous client for both Heroku APIs. Not thread-safe; use one per thread/process."""
+    """Synchronous client for both Heroku APIs. Not thread-safe; use one per thread/process.
+
+    ``env`` is where ``HEROKU_API_KEY``/``HEROKU_API_URL``/``HEROKU_DATA_API_URL`` and ``HOME``
+    (for ``~/.netrc``) are looked up (default ``os.environ``); httpx reads the proxy and certificate
+    variables from the process environment itself. ``transport``: an httpx transport to send through
+    instead of httpx's own (tests pass ``httpx.MockTransport``; proxies from the environment then
+    do not apply).
+    """
 
     def __init__(
         self,

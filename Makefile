@@ -165,6 +165,7 @@ demo: venv collections
 # bench: demo_bench.py (demo and follower replication, postgres engine), ops_bench.py (our modules vs the
 # Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (slow-query
 # report vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in .cache/bench).
+# import_costs.py: what a module run pays for httpx and pydantic, step by step (CPU ms, -X importtime).
 # OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md. Both module benchmarks
 # byte-compile herokupg first, as pip does when it installs the wheel (benchlib.compile_core).
 OPS_BENCH_ARGS ?=
@@ -173,6 +174,7 @@ bench: venv collections heroku-cli pgbadger gnu-time
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/import_costs.py
 	$(PY) pycore/bench/slowlog_bench.py $(SLOWLOG_BENCH_ARGS)
 
 # The rate-limit run at the issue's scale: 200 apps, 10 forks, a bucket the run must exceed (about 8 min;

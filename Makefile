@@ -6,6 +6,7 @@
 #   make unit          tests/unit with plain pytest;   make units: the same under ansible-test units
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
+#   make test-lower-bounds  the core's tests with the lowest httpx and pydantic pycore/pyproject.toml allows
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
 #   make bench         timings: demo, follower replication, modules vs Heroku CLI, slow-query log (prints only)
 #   make soak-failover failovers under a writer on real PostgreSQL, with and without write fencing (figures)
@@ -22,7 +23,7 @@ UNITS_ARGS ?=
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections
+.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections test-lower-bounds
 
 venv: $(VENV)/.installed
 
@@ -74,7 +75,26 @@ sanity: venv shellcheck
 units: venv
 	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
 
-test: lint pytest sanity units
+test: lint pytest sanity units test-lower-bounds
+
+# herokupg's lower bounds (pycore/pyproject.toml: httpx>=X, pydantic>=Y), tested: a venv of its own
+# with exactly X and Y (pip constraints made from pyproject) runs the core's tests, sandbox included
+# (the PostgreSQL-engine and Heroku CLI suites do not touch either library differently).
+LOWER_VENV ?= $(CACHE)/lower-bounds-venv
+LOWEST := import re, tomllib; deps = tomllib.load(open("pycore/pyproject.toml", "rb"))["project"]["dependencies"]; \
+	print("\n".join(re.sub(r">=([^,]+).*", r"==\1", d) for d in deps))
+INSTALLED := import sys, importlib.metadata as m; from packaging.version import Version as V; \
+	pins = [line.split("==") for line in open(sys.argv[1]).read().split()]; \
+	print("installed:", *(f"{n}=={m.version(n)}" for n, _ in pins)); \
+	sys.exit(any(V(m.version(n)) != V(v) for n, v in pins))
+test-lower-bounds:
+	test -x $(LOWER_VENV)/bin/python || $(PYTHON) -m venv $(LOWER_VENV)
+	$(PYTHON) -c '$(LOWEST)' > $(LOWER_VENV)/lowest.txt
+	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox]' \
+	  'pytest>=8' 'pytest-timeout>=2.3' cryptography
+	$(LOWER_VENV)/bin/python -c '$(INSTALLED)' $(LOWER_VENV)/lowest.txt
+	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) pycore/tests \
+	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output
@@ -147,6 +167,7 @@ demo: venv collections
 # Heroku CLI: requests, wall time, workflow, polling; memory engine) and slowlog_bench.py (slow-query
 # report, JSON and the HTML page, vs pgBadger on 100 MB of Heroku log from a real pgbench run, kept in
 # .cache/bench; and our peak memory on a 300 MB log line).
+# import_costs.py: what a module run pays for httpx and pydantic, step by step (CPU ms, -X importtime).
 # OPS_BENCH_ARGS=--quick for a smoke run. Results: pycore/bench/RESULTS.md. Both module benchmarks
 # byte-compile herokupg first, as pip does when it installs the wheel (benchlib.compile_core).
 OPS_BENCH_ARGS ?=
@@ -155,6 +176,7 @@ bench: venv collections heroku-cli pgbadger gnu-time
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/import_costs.py
 	$(PY) pycore/bench/slowlog_bench.py $(SLOWLOG_BENCH_ARGS)
 
 # The rate-limit run at the issue's scale: 200 apps, 10 forks, a bucket the run must exceed (about 8 min;

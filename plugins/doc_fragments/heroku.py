@@ -46,20 +46,21 @@ options:
     default: 3
   validate_certs:
     description:
-      - Whether to verify TLS certificates.
-      - Certificates are checked against the CA bundle named by the E(SSL_CERT_FILE) or
-        E(SSL_CERT_DIR) environment variable when set, else against certifi's bundle when certifi
-        is installed, else against the system's.
+      - Whether to verify TLS certificates (of the API hosts, log streams and backup downloads).
+      - Certificates are checked as httpx checks them, against the CA bundle named by the
+        E(SSL_CERT_FILE) or E(SSL_CERT_DIR) environment variable when set, else against certifi's bundle.
     type: bool
     default: true
 requirements:
   - python >= 3.11
-  - herokupg (the collection's Python core, C(pip install herokupg)) on the controller
+  - herokupg (the collection's Python core, C(pip install herokupg)) on the controller, which brings
+    httpx (>= 0.27) and pydantic (>= 2.6, < 3)
 notes:
   - "These modules talk to the Heroku API from the controller: run them on C(localhost) or with
     C(delegate_to: localhost)."
-  - "Proxies come from the controller's environment, as with curl: E(https_proxy), E(http_proxy),
-    E(all_proxy) (C(http://) proxy URLs, credentials included) and E(no_proxy)."
+  - "Every request goes through httpx, so proxies come from the controller's environment as httpx
+    reads them: E(HTTPS_PROXY), E(HTTP_PROXY), E(ALL_PROXY) (C(http://) or C(https://) proxy URLs,
+    credentials included; C(socks5://) needs C(httpx[socks])) and E(NO_PROXY)."
   - "All modules belong to the action group C(herokuops.postgres.heroku), so the connection options can
     be set once with C(module_defaults: {group/herokuops.postgres.heroku: {...}})."
 """

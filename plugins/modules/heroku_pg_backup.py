@@ -272,7 +272,6 @@ def main():
             reveal=p["return_secrets"],
             dest=p["dest"],
             force_download=p["force"],
-            validate_certs=p["validate_certs"],
         )
         return capture_backup(ctx, request)
 

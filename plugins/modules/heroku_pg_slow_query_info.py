@@ -209,7 +209,6 @@ def main():
             sort=p["sort"],
             show_values=p["show_values"],
             timeout=p["timeout"],
-            validate_certs=p["validate_certs"],
         ),
         database=p["database"],
     )

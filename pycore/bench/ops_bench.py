@@ -210,7 +210,7 @@ class Bench:
             rows,
         ) + (f"\nimport ms: fresh interpreter, median of {1 if self.quick else 3}; for ping the cost of\n"
              "ansible.module_utils.basic, for a module what importing it adds on top of that\n"
-             "(herokupg with its models, http.client and the module's op).\n")
+             "(herokupg with httpx and pydantic, its models and the module's op).\n")
 
     def import_times(self, modules: list[str]) -> dict[str, float]:
         """Milliseconds, median of 3 fresh interpreters."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from herokupg.api import HerokuAPI
@@ -24,6 +25,20 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     """One sandbox for a whole test module (reset it yourself if a test needs a clean slate)."""
     with ThreadedSandbox(tmp_path_factory.mktemp("sandbox")) as running:
         yield running
+
+
+@pytest.fixture
+def sb(shared_sandbox: RunningSandbox) -> RunningSandbox:
+    """The module's shared sandbox, reset: a clean slate for each test."""
+    shared_sandbox.admin("POST", "reset")
+    return shared_sandbox
+
+
+@pytest.fixture
+def client(sb: RunningSandbox) -> Iterator[httpx.Client]:
+    """An HTTP client of :func:`sb`, with its token."""
+    with sb.http() as http:
+        yield http
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""HerokuClient against httpx.MockTransport (through herokupg.httpx_adapter) and Heroku-shaped
-recorded responses."""
+"""HerokuClient against httpx.MockTransport and Heroku-shaped recorded responses (over real
+sockets: test_transport.py)."""
 
 from __future__ import annotations
 
@@ -292,6 +292,17 @@ def test_error_without_message_names_status_method_and_url() -> None:
     assert type(info.value) is APIError
     assert info.value.message == f"HTTP Error 500 for DELETE {SANDBOX}/apps/example/addons/x"
     assert info.value.request_id == "req-error_internal_html"
+
+
+def test_html_served_as_json_is_still_a_typed_error() -> None:
+    # The Data API answers an unknown database id with an HTML page labelled application/json.
+    page = b"<!DOCTYPE html><html><head><title>Page not found</title></head><body>\xe2\x80\x94</body></html>"
+    labelled = {"Content-Type": "application/json", "Request-Id": "r-1"}
+    html = httpx.Response(404, headers=labelled, content=page)
+    with make(Script(html), retries=0) as client, pytest.raises(NotFoundError) as info:
+        client.get("/client/v11/databases/0b9c", api="data")
+    assert info.value.message == f"HTTP Error 404 for GET {SANDBOX}/client/v11/databases/0b9c"
+    assert info.value.request_id == "r-1" and info.value.error_id is None
 
 
 def test_error_request_id_falls_back_to_the_one_sent() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from herokupg.errors import ValidationError
+from herokupg.errors import UnexpectedResponseError, ValidationError
 from herokupg.models import (
     Addon,
     App,
@@ -20,6 +20,7 @@ from herokupg.models import (
     TransferSchedule,
     WaitStatus,
     format_bytes,
+    parse,
     parse_settings,
     parse_transfer_name,
 )
@@ -263,3 +264,40 @@ def test_signed_urls_hidden() -> None:
     session = LogSession.model_validate(load("log_session.json"))
     assert "s3cr3tt0k3n" not in repr(session)
     assert session.logplex_url.startswith("https://logs.heroku.com/")
+
+
+# -- pydantic: what the models are, and errors that never echo a value -----------------------------
+
+
+def test_models_are_pydantic_models_built_on_first_use() -> None:
+    import pydantic
+
+    assert issubclass(Transfer, pydantic.BaseModel) and Transfer.model_config.get("defer_build") is True
+    assert Transfer.model_config.get("extra") == "allow"
+
+
+def test_a_body_that_does_not_fit_names_field_and_type_but_never_the_value() -> None:
+    body = {"port": "not-a-port-s3cr3tvalue", "info": [{"values": []}], "waiting?": {"x": 1}}
+    with pytest.raises(UnexpectedResponseError) as info:
+        parse(DatabaseInfo, body)
+    text = str(info.value)
+    assert text.startswith("Unexpected answer from the Heroku API for DatabaseInfo: ")
+    assert "port: Input should be a valid integer" in text and "(got str)" in text
+    assert "info.0.name: Field required" in text
+    assert "waiting?: Input should be a valid boolean" in text and "(got dict)" in text
+    assert "s3cr3tvalue" not in text and "s3cr3tvalue" not in repr(info.value.problems)
+    assert isinstance(info.value, ValueError)  # modules report it as bad data, not a crash
+    with pytest.raises(UnexpectedResponseError, match=r"for Transfer: \(the whole body\): .* \(got str\)"):
+        parse(Transfer, "<html>Not Found</html>")
+    with pytest.raises(UnexpectedResponseError, match="PGSettings"):
+        parse_settings(["log_statement"])
+
+
+def test_running_transfer_has_no_outcome_yet_and_fork_source_may_be_a_bare_uuid() -> None:
+    running = Transfer.model_validate({"uuid": "u", "succeeded": None, "started_at": "x"})
+    assert running.succeeded is None and running.status_text.startswith("Running")
+    assert transfer().succeeded is None
+    fork = DatabaseInfo.model_validate({"forked_from": "5ba4dc28-2b86-4b6c-b7a4-0c2a0b2f6c49"})
+    assert fork.forked_from == "5ba4dc28-2b86-4b6c-b7a4-0c2a0b2f6c49"
+    tables = DatabaseInfo.model_validate({"info": [{"name": "Tables", "values": [48]}]})
+    assert tables.info_value("Tables") == ["48"]

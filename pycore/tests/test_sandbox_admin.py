@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from sandbox_helpers import assert_error, create_app, create_db, snapshot
 
 from herokupg.sandbox.testing import RunningSandbox
-
-
-@pytest.fixture
-def sb(shared_sandbox: RunningSandbox) -> RunningSandbox:
-    shared_sandbox.admin("POST", "reset")
-    return shared_sandbox
-
-
-@pytest.fixture
-def client(sb: RunningSandbox) -> Iterator[httpx.Client]:
-    with sb.http() as http:
-        yield http
 
 
 def test_state_dump_includes_passwords_and_reset_forgets_everything(

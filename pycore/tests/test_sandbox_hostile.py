@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from herokupg.sandbox.admin import SETTING_RANGES
+from herokupg.sandbox.bodies import SETTING_BOUNDS
 from herokupg.sandbox.state import Settings
 from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox, seed_app, seed_database
 
@@ -246,4 +246,4 @@ def test_clients_that_go_away_leave_no_traceback(sandbox: RunningSandbox, quiet:
 
 
 def test_every_setting_has_a_range() -> None:
-    assert set(SETTING_RANGES) == {f.name for f in dataclasses.fields(Settings)}
+    assert set(SETTING_BOUNDS) == {f.name for f in dataclasses.fields(Settings)}

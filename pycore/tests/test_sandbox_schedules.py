@@ -59,9 +59,10 @@ def test_bad_input_is_a_400_and_changes_nothing(sandbox: RunningSandbox) -> None
         db = create_db(c, "sbad")
         before = state(c)
         for body, fragment in [
-            ({"hour": "24", "timezone": "UTC"}, "Invalid hour"),
-            ({"hour": "6am", "timezone": "UTC"}, "Invalid hour"),
-            ({"hour": True, "timezone": "UTC"}, "Invalid hour"),
+            ({"hour": "24", "timezone": "UTC"}, "hour: Input should be less than or equal to 23"),
+            ({"hour": "6am", "timezone": "UTC"}, "hour: Input should be a valid integer (got str)"),
+            ({"hour": True, "timezone": "UTC"}, "hour: Input should be a valid integer (got bool)"),
+            ({"hour": 6, "timezone": 7}, "timezone: Input should be a valid string (got int)"),
             ({"hour": 6, "timezone": "Mars/Olympus_Mons"}, "Invalid timezone"),
             ({"hour": 6, "timezone": "../../etc/passwd"}, "Invalid timezone"),
         ]:

@@ -4,7 +4,7 @@
   with ansible-core 2.19 and ansible-runner, this collection and the herokupg wheel from dist/, and
   the Python/system requirements as real files (a symbolic link would dangle in the context).
 - `ansible-builder introspect` over the collection installed from its tarball (how an EE that lists
-  herokuops.postgres sees it) finds herokupg and the PostgreSQL client.
+  herokuops.postgres sees it) finds herokupg, its libraries (httpx, pydantic) and the PostgreSQL client.
 ansible-builder comes from the tools venv (`make tools-venv`).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,14 @@ def test_top_level_files_link_to_meta() -> None:
         assert top.is_symlink() and top.resolve() == (ROOT / "meta" / name).resolve(), name
     requirements = (ROOT / "meta" / "requirements.txt").read_text()
     assert any(line.startswith("herokupg") for line in requirements.splitlines())
+
+
+def test_requirements_name_herokupgs_libraries_with_its_bounds() -> None:
+    """httpx and pydantic, as pycore/pyproject.toml declares them (its lower bounds are tested)."""
+    declared = tomllib.loads((ROOT / "pycore" / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert sorted(d.split(">")[0] for d in declared) == ["httpx", "pydantic"]
+    lines = (ROOT / "meta" / "requirements.txt").read_text().splitlines()
+    assert set(declared) <= set(lines), (declared, lines)
 
 
 def test_definition_pins_versions_and_ships_the_collection() -> None:
@@ -116,5 +125,7 @@ def test_introspect_installed_collection(builder: str, source: Path, tmp_path: P
     out = run_tool([builder, "introspect", "--sanitize", str(collections)]).stdout
     data = yaml.safe_load(out[out.index("---"):])
     assert any(line.startswith("herokupg>=") and "herokuops.postgres" in line for line in data["python"]), out
+    for library in ("httpx>=", "pydantic>="):
+        assert any(line.startswith(library) for line in data["python"]), out
     assert any(line.startswith("postgresql-client [platform:dpkg]") for line in data["system"]), out
     assert any(line.startswith("postgresql [platform:rpm]") for line in data["system"]), out

@@ -26,6 +26,8 @@ from herokupg.models import (
     Transfer,
     TransferSchedule,
     WaitStatus,
+    parse,
+    parse_list,
     parse_settings,
     register_url_secret,
 )
@@ -62,7 +64,7 @@ class HerokuAPI:
 
     def get_app(self, app: str) -> App:
         # 3.sdk exposes `generation` (cedar/fir), which decides the log-session body.
-        return App.model_validate(self.client.get(f"/apps/{_seg(app)}", accept=SDK_ACCEPT))
+        return parse(App, self.client.get(f"/apps/{_seg(app)}", accept=SDK_ACCEPT))
 
     def config_vars(self, app: str) -> dict[str, str]:
         raw = self.client.get(f"/apps/{_seg(app)}/config-vars")
@@ -76,14 +78,14 @@ class HerokuAPI:
 
     def list_addons(self, app: str) -> list[Addon]:
         raw = self.client.get_all(f"/apps/{_seg(app)}/addons", accept=SDK_ACCEPT, headers=ADDON_EXPANSION)
-        return [Addon.model_validate(item) for item in raw]
+        return parse_list(Addon, raw)
 
     def get_addon(self, app: str | None, name: str) -> Addon:
         """``GET /apps/{app}/addons/{name}`` (the provisioning poll), or ``GET /addons/{name}``."""
         if app is None:
-            return Addon.model_validate(self.client.get(f"/addons/{_seg(name)}"))
+            return parse(Addon, self.client.get(f"/addons/{_seg(name)}"))
         path = f"/apps/{_seg(app)}/addons/{_seg(name)}"
-        return Addon.model_validate(self.client.get(path, headers=ADDON_EXPANSION))
+        return parse(Addon, self.client.get(path, headers=ADDON_EXPANSION))
 
     def create_addon(
         self,
@@ -107,11 +109,11 @@ class HerokuAPI:
             body["name"] = name
         headers = {**PLAN_EXPANSION, "x-heroku-legacy-provider-messages": "true"}
         raw = self.client.post(f"/apps/{_seg(app)}/addons", json=body, headers=headers, idempotent=False)
-        return Addon.model_validate(raw)
+        return parse(Addon, raw)
 
     def delete_addon(self, app: str, addon: str, *, force: bool = False) -> Addon:
         path = f"/apps/{_seg(app)}/addons/{_seg(addon)}"
-        return Addon.model_validate(self.client.delete(path, json={"force": force}, headers=PLAN_EXPANSION))
+        return parse(Addon, self.client.delete(path, json={"force": force}, headers=PLAN_EXPANSION))
 
     def resolve_addon(self, app: str, name: str) -> list[Addon]:
         """``POST /actions/addons/resolve``; ``otherapp::name`` overrides the app, as in the CLI."""
@@ -125,7 +127,7 @@ class HerokuAPI:
             headers=ADDON_EXPANSION,
             idempotent=True,  # a lookup, safe to repeat
         )
-        return [Addon.model_validate(item) for item in _list(raw)]
+        return parse_list(Addon, _list(raw))
 
     # -- attachments ----------------------------------------------------------------------
 
@@ -133,11 +135,11 @@ class HerokuAPI:
         raw = self.client.get_all(
             f"/apps/{_seg(app)}/addon-attachments", accept=SDK_ACCEPT, headers=ATTACHMENT_INCLUSION
         )
-        return [Attachment.model_validate(item) for item in raw]
+        return parse_list(Attachment, raw)
 
     def addon_attachments(self, addon: str) -> list[Attachment]:
         raw = self.client.get_all(f"/addons/{_seg(addon)}/addon-attachments")
-        return [Attachment.model_validate(item) for item in raw]
+        return parse_list(Attachment, raw)
 
     def resolve_attachment(self, app: str, ident: str) -> list[Attachment]:
         """``POST /actions/addon-attachments/resolve``; like the pg resolver, no service filter is sent."""
@@ -148,7 +150,7 @@ class HerokuAPI:
             headers=ATTACHMENT_INCLUSION,
             idempotent=True,
         )
-        return [Attachment.model_validate(item) for item in _list(raw)]
+        return parse_list(Attachment, _list(raw))
 
     def create_attachment(
         self,
@@ -166,20 +168,20 @@ class HerokuAPI:
             body["name"] = name
         if confirm is not None:
             body["confirm"] = confirm
-        return Attachment.model_validate(self.client.post("/addon-attachments", json=body, idempotent=False))
+        return parse(Attachment, self.client.post("/addon-attachments", json=body, idempotent=False))
 
     def delete_attachment(self, attachment_id: str) -> Attachment:
-        return Attachment.model_validate(self.client.delete(f"/addon-attachments/{_seg(attachment_id)}"))
+        return parse(Attachment, self.client.delete(f"/addon-attachments/{_seg(attachment_id)}"))
 
     # -- databases (Data API) -------------------------------------------------------------
 
     def database(self, addon_id: str) -> DatabaseInfo:
         """``GET /client/v11/databases/{id}``; NotFoundError while the database is provisioning."""
-        return DatabaseInfo.model_validate(self.client.get(_db(addon_id), api="data"))
+        return parse(DatabaseInfo, self.client.get(_db(addon_id), api="data"))
 
     def wait_status(self, addon_id: str) -> WaitStatus:
         raw = self.client.get(_db(addon_id, "wait_status"), api="data")
-        return WaitStatus.model_validate(raw)
+        return parse(WaitStatus, raw)
 
     def unfollow(self, addon_id: str) -> None:
         self.client.put(_db(addon_id, "unfollow"), api="data")
@@ -195,24 +197,24 @@ class HerokuAPI:
 
     def list_transfers(self, app: str) -> list[Transfer]:
         raw = self.client.get_all(f"/client/v11/apps/{_seg(app)}/transfers", api="data")
-        return [Transfer.model_validate(item) for item in raw]
+        return parse_list(Transfer, raw)
 
     def transfer(self, app: str, num_or_uuid: int | str, verbose: bool = False) -> Transfer:
         """One transfer by ``num`` or ``uuid``; ``logs`` are only present with ``verbose``."""
         path = f"/client/v11/apps/{_seg(app)}/transfers/{_seg(num_or_uuid)}"
         raw = self.client.get(path, api="data", params={"verbose": "true"} if verbose else None)
-        return Transfer.model_validate(raw)
+        return parse(Transfer, raw)
 
     def capture(self, addon_id: str) -> Transfer:
         raw = self.client.post(_db(addon_id, "backups"), api="data", idempotent=False)
-        return Transfer.model_validate(raw)
+        return parse(Transfer, raw)
 
     def restore(self, addon_id: str, backup_url: str, *, extensions: list[str] | None = None) -> Transfer:
         body: dict[str, Any] = {"backup_url": backup_url}
         if extensions:
             body["extensions"] = sorted({e.strip().lower() for e in extensions if e.strip()})
         raw = self.client.post(_db(addon_id, "restores"), api="data", json=body, idempotent=False)
-        return Transfer.model_validate(raw)
+        return parse(Transfer, raw)
 
     def delete_transfer(self, app: str, num: int) -> None:
         self.client.delete(f"/client/v11/apps/{_seg(app)}/transfers/{_seg(num)}", api="data")
@@ -220,24 +222,24 @@ class HerokuAPI:
     def public_url(self, app: str, num: int) -> PublicUrl:
         """A signed download URL of a backup, and when it expires."""
         path = f"/client/v11/apps/{_seg(app)}/transfers/{_seg(num)}/actions/public-url"
-        return PublicUrl.model_validate(self.client.post(path, api="data", idempotent=True))
+        return parse(PublicUrl, self.client.post(path, api="data", idempotent=True))
 
     def cancel_transfer(self, app: str, uuid: str) -> Transfer | None:
         path = f"/client/v11/apps/{_seg(app)}/transfers/{_seg(uuid)}/actions/cancel"
         raw = self.client.post(path, api="data", idempotent=True)
-        return Transfer.model_validate(raw) if isinstance(raw, dict) and "uuid" in raw else None
+        return parse(Transfer, raw) if isinstance(raw, dict) and "uuid" in raw else None
 
     # -- backup schedules ----------------------------------------------------------------
 
     def schedules(self, addon_id: str) -> list[TransferSchedule]:
         raw = self.client.get_all(_db(addon_id, "transfer-schedules"), api="data")
-        return [TransferSchedule.model_validate(item) for item in raw]
+        return parse_list(TransferSchedule, raw)
 
     def create_schedule(self, addon_id: str, hour: int, timezone: str, name: str) -> TransferSchedule | None:
         """Schedule daily backups; ``name`` is the schedule name, ``<ATTACHMENT>_URL``."""
         body = {"hour": f"{hour:02d}", "timezone": timezone, "schedule_name": name}
         raw = self.client.post(_db(addon_id, "transfer-schedules"), api="data", json=body, idempotent=False)
-        return TransferSchedule.model_validate(raw) if isinstance(raw, dict) and "uuid" in raw else None
+        return parse(TransferSchedule, raw) if isinstance(raw, dict) and "uuid" in raw else None
 
     def delete_schedule(self, addon_id: str, uuid: str) -> None:
         self.client.delete(_db(addon_id, "transfer-schedules", _seg(uuid)), api="data")
@@ -263,7 +265,7 @@ class HerokuAPI:
             body["source"] = source
         path = f"/apps/{_seg(app)}/log-sessions"
         raw = self.client.post(path, json=body, accept=SDK_ACCEPT, idempotent=True)
-        return LogSession.model_validate(raw)
+        return parse(LogSession, raw)
 
     def releases(self, app: str, range: str | None = None) -> list[Release]:
         """All releases, or only the page ``range`` selects (e.g. ``version ..; max=5, order=desc``)."""
@@ -273,14 +275,14 @@ class HerokuAPI:
         else:
             # One page only, like the CLI's `partial: true`: do not follow Next-Range.
             raw = _list(self.client.request("GET", path, headers={"Range": range}).body)
-        return [Release.model_validate(item) for item in raw]
+        return parse_list(Release, raw)
 
     def release(self, app: str, release_id: str) -> Release:
-        return Release.model_validate(self.client.get(f"/apps/{_seg(app)}/releases/{_seg(release_id)}"))
+        return parse(Release, self.client.get(f"/apps/{_seg(app)}/releases/{_seg(release_id)}"))
 
     def formation(self, app: str) -> list[Formation]:
         raw = self.client.get_all(f"/apps/{_seg(app)}/formation")
-        return [Formation.model_validate(item) for item in raw]
+        return parse_list(Formation, raw)
 
     def rate_limits(self) -> RateLimit:
-        return RateLimit.model_validate(self.client.get("/account/rate-limits"))
+        return parse(RateLimit, self.client.get("/account/rate-limits"))

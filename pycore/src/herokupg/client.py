@@ -4,9 +4,17 @@ What it does for every caller: Bearer auth, the Heroku Accept header, a User-Age
 Request-Id per HTTP request, Range/Next-Range pagination, redirects (Authorization kept on its
 origin), retries with jittered exponential backoff for requests that are safe to repeat, 429
 handling (any method, ``Retry-After`` honoured, its own ``rate_limit_retries`` budget), pacing on
-``RateLimit-Remaining``, and typed errors (:mod:`herokupg.errors`). Bytes move through a
-:class:`herokupg.wire.Transport`: ``http.client`` by default, or any httpx transport given.
-Nothing it logs or raises contains the API key: text goes through :func:`herokupg.redact.redact`.
+``RateLimit-Remaining``, and typed errors (:mod:`herokupg.errors`). Nothing it logs or raises
+contains the API key: text goes through :func:`herokupg.redact.redact`.
+
+Every request goes through one ``httpx.Client`` (:attr:`HerokuClient.http`), made on first use and
+shared by both hosts, so a run opens one connection per host and loads certificates once. Proxies
+and certificates are httpx's: ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` and
+``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the environment (``trust_env``), else certifi's bundle;
+``validate_certs=False`` turns verification off. Whether a failed request may be repeated follows
+httpx's exceptions: ``ConnectError``/``ConnectTimeout``/``PoolTimeout`` never reached the server
+(any method may be repeated); read timeouts, network and protocol errors may have (only requests
+that are safe to repeat are).
 
 The API key is looked up lazily, on the first request (:func:`herokupg.auth.find_api_key`), so
 constructing a client never fails for want of a key (check mode can build one freely).
@@ -18,6 +26,8 @@ import logging
 import math
 import os
 import random
+import ssl
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from json import dumps, loads
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, cast
+from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from herokupg import __version__
@@ -42,21 +52,20 @@ from herokupg.errors import (
     ValidationError,
 )
 from herokupg.redact import redact, register_secret
-from herokupg.stdlib_transport import StdlibTransport
-from herokupg.wire import (
-    MAX_REDIRECTS,
-    REDIRECTS,
-    Headers,
-    Request,
-    Response,
-    Transport,
-    TransportError,
-    redirected,
-    too_many_redirects,
-)
 
-if TYPE_CHECKING:
+# httpx imports its command line client when click, rich and pygments happen to be installed
+# (a quarter of its import time); herokupg never runs it. httpx treats it as optional: a None
+# entry in sys.modules makes that one import fail at once, and is dropped again right after.
+_HTTPX_CLI = "httpx._main"
+_SKIP_HTTPX_CLI = _HTTPX_CLI not in sys.modules
+if _SKIP_HTTPX_CLI:
+    sys.modules[_HTTPX_CLI] = None  # type: ignore[assignment]
+try:
     import httpx
+finally:
+    if _SKIP_HTTPX_CLI and sys.modules.get(_HTTPX_CLI, _HTTPX_CLI) is None:
+        del sys.modules[_HTTPX_CLI]
+
 
 DEFAULT_API_URL = "https://api.heroku.com"
 DEFAULT_DATA_API_URL = "https://api.data.heroku.com"
@@ -67,8 +76,18 @@ REFILL_INTERVAL = 60.0 / 75.0
 # A Retry-After longer than this is a server asking us to give up, not to wait.
 RETRY_AFTER_MAX = 300.0
 
+MAX_REDIRECTS = 20
+
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Failures where the request provably never reached the server: safe to repeat for any method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after which the request may have reached the server: repeat only safe requests.
+_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Never sent either, but repeating cannot help: a proxy that refused the tunnel, a URL httpx cannot send.
+_REFUSED = (httpx.ProxyError, httpx.UnsupportedProtocol)
+# The proxy variables httpx reads (trust_env), named in errors about them.
+PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY (or their lowercase forms)"
 
 log = logging.getLogger("herokupg.client")
 
@@ -118,13 +137,20 @@ def _check_url(url: str) -> str:
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
-    headers: Mapping[str, str]  # case-insensitive (herokupg.wire.Headers)
+    headers: Mapping[str, str]  # case-insensitive (httpx.Headers)
     body: Any  # parsed JSON, text for non-JSON bodies, None when empty
     request_id: str | None
 
 
 class HerokuClient:
-    """Synchronous client for both Heroku APIs. Not thread-safe; use one per thread/process."""
+    """Synchronous client for both Heroku APIs. Not thread-safe; use one per thread/process.
+
+    ``env`` is where ``HEROKU_API_KEY``/``HEROKU_API_URL``/``HEROKU_DATA_API_URL`` and ``HOME``
+    (for ``~/.netrc``) are looked up (default ``os.environ``); httpx reads the proxy and certificate
+    variables from the process environment itself. ``transport``: an httpx transport to send through
+    instead of httpx's own (tests pass ``httpx.MockTransport``; proxies from the environment then
+    do not apply).
+    """
 
     def __init__(
         self,
@@ -136,7 +162,7 @@ class HerokuClient:
         retries: int = 3,
         validate_certs: bool = True,
         user_agent: str | None = None,
-        transport: Transport | httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
         backoff_base: float = 0.5,
@@ -159,18 +185,33 @@ class HerokuClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.pace_below = pace_below
-        self.request_count = 0  # HTTP requests handed to the transport, retries included
+        self.request_count = 0  # API requests sent, retries included (redirect hops are not counted)
         self.rate_limit_remaining: int | None = None
         self._sleep = sleep
         self._warned: set[str] = set()
         self.timeout = timeout  # seconds, for connecting and for each read
-        self._transport = _adopt(transport, validate_certs, self._env)
+        self.validate_certs = validate_certs
+        self._transport = transport  # an httpx transport of the caller's (tests: httpx.MockTransport)
+        self._http: httpx.Client | None = None
 
     def __repr__(self) -> str:
         return f"HerokuClient(api_url={self.api_url!r}, data_api_url={self.data_api_url!r})"
 
+    @property
+    def http(self) -> httpx.Client:
+        """The ``httpx.Client`` every request goes through, made on first use.
+
+        It carries no credentials of its own (the API key is added to each API request), so log
+        streams and signed backup URLs, which are their own credential, go through it too.
+        """
+        if self._http is None:
+            self._http = _http_client(self._transport, self.timeout, self.validate_certs)
+        return self._http
+
     def close(self) -> None:
-        self._transport.close()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def __enter__(self) -> HerokuClient:
         return self
@@ -204,7 +245,7 @@ class HerokuClient:
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         safe = method in _SAFE_METHODS if idempotent is None else idempotent
-        merged = Headers(
+        merged = httpx.Headers(
             {
                 "Accept": DEFAULT_ACCEPT,
                 "User-Agent": self.user_agent,
@@ -220,6 +261,7 @@ class HerokuClient:
             if "Content-Type" not in merged:
                 merged["Content-Type"] = "application/json"
         shown_url = redact(url)
+        http = self.http
 
         attempts = self.retries + 1
         failures = 0  # transport errors and 5xx so far: bounded by `retries`
@@ -232,13 +274,13 @@ class HerokuClient:
             started = time.monotonic()
             self.request_count += 1
             try:
-                response = self._send(Request(method, url, Headers(merged), content))
-            except TransportError as exc:
+                response = self._send(http, http.build_request(method, url, headers=merged, content=content))
+            except _Failure as failure:
                 elapsed = time.monotonic() - started
-                not_sent = exc.not_sent
-                retryable = exc.retryable and (not_sent or safe)
+                not_sent = failure.not_sent
+                retryable = failure.retryable and (not_sent or safe)
                 failures += 1
-                reason = f"{exc.kind}: {redact(str(exc))}"
+                reason = f"{type(failure.error).__name__}: {_describe(failure.error)}"
                 log.debug(
                     "%s %s failed after %.0f ms (Request-Id %s): %s",
                     method,
@@ -258,7 +300,7 @@ class HerokuClient:
                         reason,
                     )
                     continue
-                # from None: the transport's text is unredacted (it is already in `reason`, redacted)
+                # from None: httpx's text is unredacted (it is already in `reason`, redacted)
                 raise self._connection_error(method, shown_url, attempt, reason, not_sent) from None
 
             elapsed = time.monotonic() - started
@@ -268,11 +310,11 @@ class HerokuClient:
                 "%s %s -> %d in %.0f ms (Request-Id %s)",
                 method,
                 shown_url,
-                response.status,
+                response.status_code,
                 elapsed * 1000,
                 resp_id,
             )
-            status = response.status
+            status = response.status_code
             if 200 <= status < 300:
                 return ApiResponse(status, response.headers, _body(response), resp_id)
 
@@ -351,20 +393,27 @@ class HerokuClient:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _send(self, request: Request) -> Response:
-        """One request through the transport, following redirects."""
-        for hop in range(MAX_REDIRECTS + 1):
+    def _send(self, http: httpx.Client, request: httpx.Request) -> httpx.Response:
+        """One request and its whole response, after any redirects.
+
+        httpx builds each hop (``next_request``: 303 and 301/302 after a POST become a GET without
+        a body, Authorization never goes to another origin); the hops are followed here so that a
+        failure on a later hop counts as sent: the first hop reached the server.
+        """
+        hops = 0
+        while True:
             try:
-                response = self._transport.handle(request, self.timeout)
-            except TransportError as exc:
-                if hop and exc.not_sent:  # the first hop reached the server, so the request did
-                    exc.not_sent = False
-                raise
-            location = response.headers.get("Location")
-            if response.status not in REDIRECTS or not location:
+                response = http.send(request)
+            except httpx.HTTPError as exc:
+                raise _Failure(exc, reached=hops > 0) from None
+            following = response.next_request
+            if not response.is_redirect or following is None:
                 return response
-            request = redirected(request, response.status, location)
-        raise too_many_redirects()
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                too_many = httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+                raise _Failure(too_many, reached=True)
+            request = following
 
     def _api_key(self) -> str:
         if self._key is None:
@@ -440,7 +489,7 @@ class HerokuClient:
         ceiling = min(self.backoff_max, start * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
-    def _track(self, response: Response) -> None:
+    def _track(self, response: httpx.Response) -> None:
         remaining = response.headers.get("RateLimit-Remaining")
         if remaining is not None:
             try:
@@ -473,19 +522,78 @@ class HerokuClient:
         )
 
 
-def _adopt(
-    transport: Transport | httpx.BaseTransport | None, verify: bool, env: Mapping[str, str]
-) -> Transport:
-    if transport is None:
-        return StdlibTransport(verify=verify, env=env)
-    if hasattr(transport, "handle_request"):  # an httpx transport (httpx is imported only then)
-        from herokupg.httpx_adapter import HttpxTransport
+class _Failure(Exception):
+    """A request that got no HTTP response, and whether it may be repeated.
 
-        return HttpxTransport(cast("httpx.BaseTransport", transport))
-    return transport
+    ``not_sent``: it provably never reached the server (no connection was made), so it may be
+    repeated whatever its method. ``retryable``: repeating can help (not for a certificate the
+    server's chain does not match, a proxy httpx cannot use, a redirect loop).
+    """
+
+    def __init__(self, error: Exception, *, reached: bool) -> None:
+        super().__init__(type(error).__name__)  # httpx's text may hold a secret: see _describe
+        self.error = error
+        self.not_sent = not reached and isinstance(error, _NOT_SENT + _REFUSED)
+        # (ConnectError is a NetworkError to httpx: the certificate check must come first)
+        self.retryable = isinstance(error, _NOT_SENT + _MAYBE_SENT) and not _bad_certificate(error)
 
 
-def _body(response: Response) -> Any:
+def _bad_certificate(error: BaseException) -> bool:
+    """httpx reports a certificate that fails verification as a ConnectError caused by ssl's error."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _describe(error: Exception) -> str:
+    """An httpx failure's text, redacted, with what to do about one that repeating cannot fix."""
+    text = redact(str(error)) or "no response"
+    if _bad_certificate(error):
+        text += (
+            " (set SSL_CERT_FILE to the CA bundle that signed the server's certificate, or turn "
+            "certificate validation off (validate_certs: false) for a host you trust)"
+        )
+    return text
+
+
+def _http_client(transport: httpx.BaseTransport | None, timeout: float, verify: bool) -> httpx.Client:
+    """The httpx.Client of a HerokuClient: proxies and certificates from the environment."""
+    _install_log_redaction()
+    try:
+        return httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            verify=verify,
+            trust_env=True,
+            follow_redirects=False,  # HerokuClient._send follows them (streams ask httpx to)
+        )
+    except (ValueError, ImportError) as exc:
+        # A proxy URL httpx cannot use: an unknown scheme, or socks5:// without httpx[socks].
+        raise ConnectionFailedError(
+            f"Cannot use the proxy set in {PROXY_VARIABLES}: {redact(str(exc))}. Point it at an "
+            "http:// or https:// proxy (socks5:// needs `pip install 'httpx[socks]'`), or unset it.",
+            may_have_applied=False,
+        ) from None
+
+
+def _install_log_redaction() -> None:
+    """httpx logs every request's URL at INFO: a signed backup URL or a log-stream token would
+    reach whatever handler a caller configured. Redact those records as herokupg's own are."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _Redacting) for f in logger.filters):
+        logger.addFilter(_Redacting())
+
+
+class _Redacting(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _body(response: httpx.Response) -> Any:
     if not response.content:
         return None
     content_type = response.headers.get("Content-Type", "")
@@ -494,16 +602,7 @@ def _body(response: Response) -> Any:
             return loads(response.content)
         except ValueError:
             pass
-    return _text(response)
-
-
-def _text(response: Response) -> str:
-    _type, _sep, charset = response.headers.get("Content-Type", "").partition("charset=")
-    encoding = charset.split(";")[0].strip().strip('"') or "utf-8"
-    try:
-        return response.content.decode(encoding, errors="replace")
-    except LookupError:  # an unknown charset name
-        return response.content.decode("utf-8", errors="replace")
+    return response.text
 
 
 def _retry_after(value: str | None, default: float) -> float:
@@ -528,8 +627,8 @@ def _retry_after(value: str | None, default: float) -> float:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
-def _api_error(response: Response, method: str, shown_url: str, request_id: str | None) -> APIError:
-    status = response.status
+def _api_error(response: httpx.Response, method: str, shown_url: str, request_id: str | None) -> APIError:
+    status = response.status_code
     try:
         payload = loads(response.content)
     except ValueError:

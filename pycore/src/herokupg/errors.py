@@ -7,7 +7,12 @@ Request-Id) and never the API token or a database password: messages are passed 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from herokupg.redact import redact
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError as PydanticValidationError
 
 
 class HerokuPgError(Exception):
@@ -24,6 +29,32 @@ class AuthConfigError(HerokuPgError):
 
 class ValidationError(HerokuPgError):
     """Bad input caught before any request was sent."""
+
+
+def validation_problems(exc: PydanticValidationError) -> list[str]:
+    """Each error of a pydantic ValidationError as ``field: what it should be (got <type>)``.
+
+    Never the value itself: pydantic's own text shows the input, and a body that does not fit may
+    carry a secret (a password in a renamed field) that nobody has registered for redaction yet.
+    """
+    lines = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(the whole body)"
+        got = "" if error["type"] == "missing" else f" (got {type(error['input']).__name__})"
+        lines.append(f"{where}: {error['msg']}{got}")
+    return lines
+
+
+class UnexpectedResponseError(HerokuPgError, ValueError):
+    """The API answered with a body that does not fit the model herokupg reads it into.
+
+    ``problems`` name each field, what it should be and the type that came; never the value.
+    """
+
+    def __init__(self, model: str, problems: list[str]) -> None:
+        self.model = model
+        self.problems = problems
+        super().__init__(f"Unexpected answer from the Heroku API for {model}: {'; '.join(problems)}")
 
 
 class APIError(HerokuPgError):

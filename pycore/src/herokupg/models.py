@@ -1,21 +1,30 @@
-"""Models of the Heroku Platform API and Data API objects used for Postgres.
+"""Pydantic models of the Heroku Platform API and Data API objects used for Postgres.
 
 Field names are the API's own keys; keys with a ``?`` (``waiting?``, ``error?``...) get a Python
-name and an alias. Unknown fields are kept (``model_extra``) because both APIs grow over time.
+name and an alias. Unknown fields are kept (``extra="allow"``) because both APIs grow over time.
 Secrets (database passwords, postgres URLs, signed URLs, log-stream tokens) are hidden from
 ``repr`` and registered with :func:`herokupg.redact.register_secret` as soon as they are parsed.
+
+Each model builds its validator on first use (``defer_build``): a module run pays only for the
+models its operation reads. API bodies are read with :func:`parse` / :func:`parse_list`, which
+turn pydantic's errors into :class:`herokupg.errors.UnexpectedResponseError`: the field, what it
+should be and the type that came, never the value (an unexpected body may carry a secret).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from herokupg.errors import ValidationError
-from herokupg.modelbase import BaseModel, ModelValidationError, field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from herokupg.errors import UnexpectedResponseError, ValidationError, validation_problems
 from herokupg.redact import redact, register_secret
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def register_url_secret(url: str | None) -> None:
@@ -31,15 +40,29 @@ def register_url_secret(url: str | None) -> None:
 
 def _flag(key: str, default: bool | None) -> Any:
     """A field for a ``key?`` flag: serialised with the ``?``, also read without it (Advanced tier)."""
-    return field(default, alias=f"{key}?", validation_alias=(f"{key}?", key))
+    return Field(default=default, alias=f"{key}?", validation_alias=AliasChoices(f"{key}?", key))
+
+
+def parse(model: type[Model], raw: Any) -> Model:
+    """``raw`` (a parsed API body) as ``model``; UnexpectedResponseError if it does not fit."""
+    try:
+        return model.model_validate(raw)
+    except PydanticValidationError as exc:
+        raise UnexpectedResponseError(model.__name__, validation_problems(exc)) from None
+
+
+def parse_list(model: type[Model], raw: list[Any]) -> list[Model]:
+    return [parse(model, item) for item in raw]
 
 
 class HerokuModel(BaseModel):
-    def __repr_args__(self) -> Iterable[tuple[str, Any]]:
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         # Unknown fields are shown, but a secret the API added in a new field must not leak.
-        declared = type(self).model_fields()
+        declared = type(self).model_fields
         for key, value in super().__repr_args__():
-            if key not in declared and isinstance(value, str):
+            if key is not None and key not in declared and isinstance(value, str):
                 value = redact(value)
             yield key, value
 
@@ -108,11 +131,11 @@ class Addon(HerokuModel):
     app: AppRef | None = None  # the billing app
     billing_entity: dict[str, Any] | None = None
     billed_price: Price | None = None
-    config_vars: list[str] = field(default_factory=list)
+    config_vars: list[str] = Field(default_factory=list)
     state: str | None = None  # provisioning | provisioned | deprovisioning | deprovisioned
     provision_message: str | None = None
     provider_id: str | None = None
-    actions: list[Any] = field(default_factory=list)
+    actions: list[Any] = Field(default_factory=list)
     web_url: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
@@ -129,9 +152,9 @@ class Attachment(HerokuModel):
     app: AppRef
     # With `Accept-Inclusion: addon:plan,config_vars`, `addon.plan` and `config_vars` are present.
     addon: Addon
-    config_vars: list[str] = field(default_factory=list)
+    config_vars: list[str] = Field(default_factory=list)
     web_url: str | None = None
-    log_input_url: str | None = field(None, repr=False)
+    log_input_url: str | None = Field(default=None, repr=False)
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -147,7 +170,7 @@ class Attachment(HerokuModel):
 
 class InfoEntry(HerokuModel):
     name: str
-    values: list[Any] = field(default_factory=list)
+    values: list[Any] = Field(default_factory=list)
     resolve_db_name: bool = False
 
 
@@ -167,13 +190,13 @@ class DatabaseInfo(HerokuModel):
     addon_id: str | None = None
     name: str | None = None
     heroku_resource_id: str | None = None
-    resource_url: str | None = field(None, repr=False)
+    resource_url: str | None = Field(default=None, repr=False)
     created_at: str | None = None
     status_updated_at: str | None = None
     waiting: bool | None = _flag("waiting", None)
     database_name: str | None = None
     database_user: str | None = None
-    database_password: str | None = field(None, repr=False)
+    database_password: str | None = Field(default=None, repr=False)
     port: int | None = None
     postgres_version: str | None = None
     plan: DatabasePlan | str | None = None
@@ -183,26 +206,30 @@ class DatabaseInfo(HerokuModel):
     num_connections_waiting: int | None = None
     credentials: int | None = None
     # The leader's postgres URL when this database is a follower (key has no `?`).
-    following: str | None = field(None, repr=False)
+    following: str | None = Field(default=None, repr=False)
     leader: Leader | str | None = None
-    # A URL in the CLI's type, {addon_id, name} in Heroku's fixture (and the sandbox).
-    forked_from: Leader | str | None = field(None, repr=False)
-    hot_standby: bool | None = field(None, alias="hot_standby?")
-    standalone: bool | None = field(None, alias="standalone?")
+    # A URL in the CLI's type, {addon_id, name} in Heroku's fixture, a bare UUID in real answers.
+    forked_from: Leader | str | None = Field(default=None, repr=False)
+    hot_standby: bool | None = Field(default=None, alias="hot_standby?")
+    standalone: bool | None = Field(default=None, alias="standalone?")
     # Typed `is_in_recovery` in the CLI; accept the `?` spelling too.
-    is_in_recovery: bool | None = field(None, validation_alias=("is_in_recovery", "is_in_recovery?"))
+    is_in_recovery: bool | None = Field(
+        default=None, validation_alias=AliasChoices("is_in_recovery", "is_in_recovery?")
+    )
     current_transaction: int | str | None = None
     target_transaction: int | str | None = None
     formation: dict[str, Any] | None = None
     available_for_ingress: bool | None = None
     metaas_source: str | None = None
-    info: list[InfoEntry] = field(default_factory=list)
+    info: list[InfoEntry] = Field(default_factory=list)
 
-    def _after_validation(self) -> None:
+    @model_validator(mode="after")
+    def _register_secrets(self) -> DatabaseInfo:
         register_secret(self.database_password)
         for url in (self.resource_url, self.following, self.forked_from):
             if isinstance(url, str):
                 register_url_secret(url)
+        return self
 
     def info_value(self, name: str) -> list[str]:
         """The values of the ``info`` entry called ``name`` (``[]`` if absent)."""
@@ -270,10 +297,10 @@ class Transfer(HerokuModel):
     num: int | None = None
     from_name: str | None = None
     from_type: str | None = None
-    from_url: str | None = field(None, repr=False)
+    from_url: str | None = Field(default=None, repr=False)
     to_name: str | None = None
     to_type: str | None = None
-    to_url: str | None = field(None, repr=False)
+    to_url: str | None = Field(default=None, repr=False)
     created_at: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
@@ -281,21 +308,22 @@ class Transfer(HerokuModel):
     deleted_at: str | None = None
     purged_at: str | None = None
     updated_at: str | None = None
-    succeeded: bool = False
+    succeeded: bool | None = None  # null while the transfer runs (real Heroku sends it so)
     warnings: int = 0
     processed_bytes: int | None = None
     source_bytes: int | None = None
     num_keep: int | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
     schedule: ScheduleRef | None = None
     logs: list[TransferLog] | None = None
 
-    computed_fields = ("name", "kind")
-
-    def _after_validation(self) -> None:
+    @model_validator(mode="after")
+    def _register_secrets(self) -> Transfer:
         register_url_secret(self.from_url)
         register_url_secret(self.to_url)
+        return self
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def name(self) -> str:
         """``b001``/``a042``/``r002``/``c001`` (num padded to at least 3), or ``o<name>`` if imported."""
@@ -308,6 +336,7 @@ class Transfer(HerokuModel):
             prefix = "r" if self.to_type == "pg_restore" else "b"
         return prefix + str(self.num or "").rjust(3, "0")
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def kind(self) -> TransferKind:
         if self.to_type == "pg_restore":
@@ -382,17 +411,19 @@ class TransferSchedule(HerokuModel):
 
 
 class PublicUrl(HerokuModel):
-    url: str = field(repr=False)
+    url: str = Field(repr=False)
     expires_at: str | None = None
 
-    def _after_validation(self) -> None:
+    @model_validator(mode="after")
+    def _register_secrets(self) -> PublicUrl:
         register_url_secret(self.url)
+        return self
 
 
 class LogSession(HerokuModel):
     id: str
     # The URL carries a session token.
-    logplex_url: str = field(repr=False)
+    logplex_url: str = Field(repr=False)
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -432,5 +463,6 @@ PGSettings = dict[str, SettingEntry]
 def parse_settings(raw: Any) -> PGSettings:
     """``GET /postgres/v0/databases/{id}/config``: ``{setting: {value, default, desc, values}}``."""
     if not isinstance(raw, dict):
-        raise ModelValidationError("PGSettings", [("", f"expected an object, got {type(raw).__name__}")])
-    return {str(name): SettingEntry.model_validate(entry) for name, entry in raw.items()}
+        problem = f"(the whole body): expected an object (got {type(raw).__name__})"
+        raise UnexpectedResponseError("PGSettings", [problem])
+    return {str(name): parse(SettingEntry, entry) for name, entry in raw.items()}

@@ -45,7 +45,6 @@ class BackupRequest:
     reveal: bool = False  # return the signed URL itself rather than a mask
     dest: str | None = None
     force_download: bool = False
-    validate_certs: bool = True
     now: datetime | None = None  # the reference time for max_age (tests); default: the clock
 
     def validated(self) -> tuple[float | None, Path | None]:
@@ -119,8 +118,7 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        verify = req.validate_certs
-        return download(signed.url, path, expected_size=expected, verify=verify, identity=identity)
+        return download(ctx.api.client.http, signed.url, path, expected_size=expected, identity=identity)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")

@@ -1,9 +1,12 @@
 """Download a backup through its signed public URL, atomically, and check what arrived.
 
 Like ``heroku pg:backups:download``: a plain GET of the signed URL with no Authorization header
-(the signature is the credential). The file is written next to its destination under a temporary
-name, checked (size against Content-Length and the backup's ``processed_bytes``; ``pg_restore
---list`` for a pg_dump custom-format archive), and only then renamed into place.
+(the signature is the credential), streamed through the API client's ``httpx.Client``. A body that
+breaks off is resumed with ``Range`` when the server supports it (``Accept-Ranges: bytes``, as
+S3 and the sandbox do), guarded by ``If-Range`` so that a changed file starts over. The file is
+written next to its destination under a temporary name, checked (size against the server's and the
+backup's ``processed_bytes``; ``pg_restore --list`` for a pg_dump custom-format archive), and only
+then renamed into place.
 
 A file is identified by the backup it holds, not by its size (two dumps of a quiet database have
 the same size): a stamp beside it (``.<name>.herokupg.json``) records the backup's app, name,
@@ -13,21 +16,21 @@ transfer id, size and the file's SHA-256, and a file is kept only when all of th
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import httpx
 
 from herokupg import __version__
 from herokupg.errors import HerokuPgError, ValidationError
 from herokupg.redact import redact
-from herokupg.stdlib_transport import StdlibTransport
-from herokupg.wire import Headers, Request, TransportError
 
 # pg_dump's custom format starts with these bytes.
 PGDUMP_MAGIC = b"PGDMP"
@@ -138,52 +141,82 @@ def _validate(path: Path) -> tuple[bool, str]:
 
 
 def download(
+    http: httpx.Client,
     url: str,
     dest: Path,
     *,
     expected_size: int | None,
-    verify: bool = True,
-    timeout: float = 60,
     identity: BackupIdentity | None = None,
+    resumes: int = 3,
 ) -> Downloaded:
-    """GET ``url`` into ``dest`` (atomically); raise DownloadError on any mismatch.
+    """GET ``url`` into ``dest`` (atomically) through ``http``; raise DownloadError on any mismatch.
 
-    With ``identity``, the stamp beside ``dest`` records it once the file is in place.
+    With ``identity``, the stamp beside ``dest`` records it once the file is in place. ``resumes``:
+    how many times a body that broke off is picked up where it stopped.
     """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
-    # A transport of its own and no auth header: the signed URL is the credential, and it may
-    # point at another host.
-    transport = StdlibTransport(verify=verify)
-    digest = hashlib.sha256()
     try:
-        size = 0
         with os.fdopen(fd, "wb") as out:
-            headers = Headers({"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"})
-            response = transport.open_following(Request("GET", url, headers), timeout, timeout)
-            if response.status != 200:
-                raise DownloadError(f"Download failed: HTTP {response.status} from {redact(url)}")
-            length = response.getheader("Content-Length")
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-        if length is not None and length.isdigit() and int(length) != size:
-            raise DownloadError(f"Download truncated: got {size} bytes, the server announced {length}.")
+            size = _fetch(http, url, out, resumes)
         if expected_size and size != expected_size:
             raise DownloadError(f"Download has {size} bytes but the backup has {expected_size}.")
         validated, validation = _validate(tmp)
+        sha256 = _sha256(tmp)
         tmp.chmod(0o600)  # a dump holds the whole database
         os.replace(tmp, dest)
         if identity is not None:
-            write_stamp(dest, identity, digest.hexdigest())
-    except TransportError as exc:
-        raise DownloadError(f"Download failed: {exc.kind}: {redact(str(exc))}") from None
-    except (OSError, http.client.HTTPException) as exc:  # the body broke off, or the disk is full
+            write_stamp(dest, identity, sha256)
+    except httpx.HTTPError as exc:
+        raise DownloadError(f"Download failed: {type(exc).__name__}: {redact(str(exc))}") from None
+    except OSError as exc:  # the disk is full, the directory went away
         raise DownloadError(f"Download failed: {type(exc).__name__}: {redact(str(exc))}") from None
     finally:
-        transport.close()
         tmp.unlink(missing_ok=True)
     name = identity.backup if identity else None
-    return Downloaded(str(dest), size, validated, validation, digest.hexdigest(), name)
+    return Downloaded(str(dest), size, validated, validation, sha256, name)
 
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)", re.ASCII)
+
+
+def _fetch(http: httpx.Client, url: str, out: IO[bytes], resumes: int) -> int:
+    """Stream ``url`` into ``out``, resuming with Range after a break; the number of bytes."""
+    headers = {"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"}
+    size, total, validator = 0, None, None
+    while True:
+        asked = headers
+        if size and validator:  # resuming: only if the file is still the one begun
+            asked = {**headers, "Range": f"bytes={size}-", "If-Range": validator}
+        with http.stream("GET", url, headers=asked, follow_redirects=True) as response:
+            status = response.status_code
+            if status == 206 and size:
+                match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
+                if match is None or int(match.group(1)) != size:
+                    raise DownloadError(f"Download failed: {redact(url)} resumed at another offset.")
+            elif status == 200:
+                out.seek(0)
+                out.truncate()  # a fresh copy: the first request, or the server would not resume
+                size, length = 0, response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+            else:
+                raise DownloadError(f"Download failed: HTTP {status} from {redact(url)}")
+            validator = response.headers.get("ETag") or response.headers.get("Last-Modified")
+            resumable = response.headers.get("Accept-Ranges", "").lower() == "bytes" or status == 206
+            try:
+                for chunk in response.iter_raw():  # as it comes: a break keeps what arrived
+                    out.write(chunk)
+                    size += len(chunk)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                if not (resumable and validator and resumes > 0):
+                    if total is not None:
+                        raise DownloadError(
+                            f"Download truncated: got {size} bytes, the server announced {total} "
+                            f"({type(exc).__name__})."
+                        ) from None
+                    raise
+                resumes -= 1
+                continue
+        if total is not None and size != total:
+            raise DownloadError(f"Download truncated: got {size} bytes, the server announced {total}.")
+        return size

@@ -36,7 +36,6 @@ def slow_query_report(
     show_values: bool = False,
     dyno: str = DEFAULT_DYNO,
     timeout: float = 30.0,
-    validate_certs: bool = True,
 ) -> Result:
     """``queries`` (top fingerprints) and ``summary``; ``database`` keeps one database's lines."""
     chosen = as_sort(sort)
@@ -53,9 +52,7 @@ def slow_query_report(
         labels = database_labels(db.names)
         described = {"addon": db.addon_name, "config_var": db.config_var, "attachments": list(db.names)}
     analyzer = Analyzer(threshold_ms, labels)
-    source = stream_log_lines(
-        ctx.api, app, dyno=dyno, lines=lines, tail=False, timeout=timeout, validate_certs=validate_certs
-    )
+    source = stream_log_lines(ctx.api, app, dyno=dyno, lines=lines, tail=False, timeout=timeout)
     report = analyzer.feed_all(source)
     data = report.as_dict(chosen, top, show_values)
     data["summary"]["sort"] = sort

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import pgsettings, provider, schedules, transfers
+from herokupg.sandbox.bodies import Statement, TableWrite, parse
 from herokupg.sandbox.engine import EngineError
 from herokupg.sandbox.http import (
     HerokuHTTPError,
@@ -210,10 +211,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(pgsettings.render(addon.db.settings))
 
     async def admin_write(request: Request) -> Response:
-        body = await read_json(request, required=True)
-        table, rows = body.get("table"), body.get("rows", [])
-        if not isinstance(table, str) or not table or not isinstance(rows, list):
-            raise bad_request('Send {"table": "<name>", "rows": [...]}.')
+        write = parse(TableWrite, await read_json(request, required=True), status=400)
+        table, rows = write.table, write.rows
         engine = _memory(sb)
         with sb.store.lock:
             addon = transfers.database(sb, request.path_params["db"])
@@ -225,10 +224,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response({"commits": commit}, status=201)
 
     async def admin_statement(request: Request) -> Response:
-        body = await read_json(request, required=True)
-        sql, duration = body.get("sql"), body.get("duration_ms", 0)
-        if not isinstance(sql, str) or not sql.strip() or not isinstance(duration, (int, float)):
-            raise bad_request('Send {"sql": "<statement>", "duration_ms": <number>}.')
+        statement = parse(Statement, await read_json(request, required=True), status=400)
+        sql, duration = statement.sql, statement.duration_ms
         engine = _memory(sb)
         with sb.store.lock:
             addon = transfers.database(sb, request.path_params["db"])

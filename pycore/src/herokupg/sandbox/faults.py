@@ -20,7 +20,7 @@ import random
 import re
 from typing import TYPE_CHECKING, Any
 
-from herokupg.sandbox.http import HerokuHTTPError, invalid_params
+from herokupg.sandbox.http import HerokuHTTPError
 from herokupg.sandbox.ratelimit import RATE_LIMIT_URL
 from herokupg.sandbox.state import Fault, new_id
 
@@ -87,54 +87,10 @@ def error_for(fault: Fault) -> HerokuHTTPError:
     )
 
 
-def create(sb: Sandbox, body: dict[str, Any]) -> Fault:
-    """Validate an admin request body and store the fault."""
-    fields = {f.name for f in dataclasses.fields(Fault)} - {"id", "draws", "hits"}
-    unknown = set(body) - fields
-    if unknown:
-        raise invalid_params(f"Unknown fault fields: {', '.join(sorted(unknown))}.")
-    kind = body.get("kind")
-    if kind not in KINDS:
-        raise invalid_params(f"kind must be one of {', '.join(KINDS)}.")
-    fault = Fault(id=new_id(), kind=kind)
-    path = body.get("path", fault.path)
-    if not isinstance(path, str):
-        raise invalid_params("path must be a regular expression string.")
-    try:
-        re.compile(path)
-    except re.error as exc:
-        raise invalid_params(f"path is not a valid regular expression: {exc}.") from None
-    fault.path = path
-    method = body.get("method", "*")
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        raise invalid_params(f"method must be one of {', '.join(METHODS)}.")
-    fault.method = method.upper()
-    fault.rate = _number(body, "rate", fault.rate, 0.0, 1.0)
-    fault.latency = _number(body, "latency", fault.latency, 0.0, 60.0)
-    status = body.get("status", fault.status)
-    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-        raise invalid_params("status must be an HTTP error status (400-599).")
-    fault.status = status
-    for name in ("remaining", "seed"):
-        value = body.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise invalid_params(f"{name} must be an integer or null.")
-        setattr(fault, name, value)
-    if fault.remaining is not None and fault.remaining < 1:
-        raise invalid_params("remaining must be at least 1 (or null for unlimited).")
-    for name in ("error_id", "message"):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            raise invalid_params(f"{name} must be a string.")
-        setattr(fault, name, value)
+def add(sb: Sandbox, fields: dict[str, Any]) -> Fault:
+    """Store a fault made of ``fields`` (a request body checked by :class:`bodies.FaultCreate`)."""
+    fault = Fault(id=new_id(), **fields)
     with sb.store.lock:
         sb.store.state.faults[fault.id] = fault
         sb.store.save()
     return fault
-
-
-def _number(body: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
-    value = body.get(name, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
-        raise invalid_params(f"{name} must be a number between {low:g} and {high:g}.")
-    return float(value)

@@ -25,13 +25,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import provider
-from herokupg.sandbox.http import HerokuHTTPError, invalid_params, json_response, not_found, read_json
+from herokupg.sandbox.bodies import LogSessionCreate, parse
+from herokupg.sandbox.http import HerokuHTTPError, json_response, not_found, read_json
 from herokupg.sandbox.state import App, LogSession, iso, new_id
 
 if TYPE_CHECKING:
     from herokupg.sandbox.server import Sandbox
 
-MAX_LINES = 1500
 SESSION_TTL = 300.0  # sandbox seconds a logplex_url can be opened after it was issued
 TAIL_SECONDS = 120.0  # wall seconds a tail stays open at most
 POLL_SECONDS = 0.25
@@ -112,18 +112,9 @@ def _session(sb: Sandbox, request: Request) -> tuple[LogSession, App]:
 
 def routes(sb: Sandbox) -> list[BaseRoute]:
     async def create_session(request: Request) -> Response:
-        body = await read_json(request)
-        dyno = body.get("dyno") or body.get("dyno_name") or body.get("type")
-        source, lines, tail = body.get("source"), body.get("lines", 100), body.get("tail", False)
-        if lines is None:
-            lines = 100
-        if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= MAX_LINES:
-            raise invalid_params(f"lines must be a whole number from 1 to {MAX_LINES}.")
-        if not isinstance(tail, bool):
-            raise invalid_params("tail must be true or false.")
-        for name, value in (("dyno", dyno), ("source", source)):
-            if value is not None and not isinstance(value, str):
-                raise invalid_params(f"{name} must be a string.")
+        body = parse(LogSessionCreate, await read_json(request))
+        dyno = body.dyno or body.dyno_name or body.type
+        source, lines, tail = body.source, body.lines or 100, body.tail
         with sb.store.lock:
             app = sb.store.app(request.path_params["app"])
             if app is None:

@@ -2,14 +2,18 @@
 
 ``GET /postgres/v0/databases/{id}/config`` answers ``{key: {value, default, desc, values}}``;
 the CLI prints ``values[value]`` for enum settings, so ``values`` maps each allowed value to its
-explanation. PATCH bodies carry JSON booleans, numbers or strings as the CLI converted them.
+explanation. PATCH bodies carry JSON booleans, numbers or strings as the CLI converted them; a
+pydantic model made from this catalogue checks them (strictly: a boolean setting takes true or false).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 
 @dataclass(frozen=True)
@@ -105,34 +109,41 @@ def _allowed(spec: SettingSpec) -> str:
     return ", ".join(spec.values)
 
 
+@cache
+def _change_model() -> type[BaseModel]:
+    """A PATCH body as a model: each setting optional, of its kind; anything else refused."""
+    fields: dict[str, Any] = {}
+    for key, spec in SETTINGS.items():
+        kind: Any = {
+            "bool": bool,
+            "int": Annotated[int, Field(ge=spec.minimum, le=INT_MAX)],
+            "enum": Literal[tuple(spec.values)],
+        }[spec.kind]
+        fields[key.replace(".", "__")] = (kind, Field(None, alias=key))
+    config = ConfigDict(strict=True, extra="forbid", populate_by_name=False)
+    model: type[BaseModel] = create_model("SettingsChange", __config__=config, **fields)
+    return model
+
+
 def validate(changes: dict[str, Any]) -> dict[str, Any]:
-    """Check a PATCH body; returns the normalized values or raises SettingError (all problems)."""
-    problems: list[str] = []
-    clean: dict[str, Any] = {}
-    for key, value in changes.items():
-        spec = SETTINGS.get(key)
-        if spec is None:
-            problems.append(f"{key} is not a setting you can change. Known settings: {', '.join(SETTINGS)}.")
-            continue
-        ok = (
-            (spec.kind == "bool" and isinstance(value, bool))
-            or (spec.kind == "int" and isinstance(value, int) and not isinstance(value, bool)
-                and spec.minimum <= value <= INT_MAX)
-            or (spec.kind == "enum" and isinstance(value, str) and value in spec.values)
-        )
-        whole = isinstance(value, float) and value.is_integer()
-        if spec.kind == "int" and whole and spec.minimum <= value <= INT_MAX:
-            value, ok = int(value), True
-        if not ok:
-            shown = json.dumps(value)
-            problems.append(f"Invalid value {shown} for {key}. Valid options are: {_allowed(spec)}.")
-            continue
-        clean[key] = value
+    """Check a PATCH body; returns the values to set or raises SettingError (all problems, in the
+    Data API's words: the value shown is the user's own setting, not a secret)."""
     if not changes:
-        problems.append("No settings given. Send {\"<setting>\": <value>}.")
-    if problems:
-        raise SettingError(" ".join(problems))
-    return clean
+        raise SettingError("No settings given. Send {\"<setting>\": <value>}.")
+    try:
+        checked = _change_model().model_validate(changes)
+    except ValidationError as exc:
+        problems = []
+        for key in dict.fromkeys(str(error["loc"][0]) for error in exc.errors()):
+            spec = SETTINGS.get(key)
+            if spec is None:
+                known = ", ".join(SETTINGS)
+                problems.append(f"{key} is not a setting you can change. Known settings: {known}.")
+            else:
+                shown = json.dumps(changes[key])
+                problems.append(f"Invalid value {shown} for {key}. Valid options are: {_allowed(spec)}.")
+        raise SettingError(" ".join(problems)) from None
+    return checked.model_dump(by_alias=True, exclude_unset=True)
 
 
 def render(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:

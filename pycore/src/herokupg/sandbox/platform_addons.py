@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import catalog, naming, platform_ops
+from herokupg.sandbox.bodies import AddonCreate, AddonResolve, AddonUpdate, parse
 from herokupg.sandbox.http import Call, HerokuHTTPError, endpoint, invalid_params, json_response, paginate
 from herokupg.sandbox.platform_render import addon_json
 from herokupg.sandbox.server import Sandbox
@@ -25,15 +26,17 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
 
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
-            request = _CreateRequest.parse(call.body)
+            request = parse(AddonCreate, call.body)
             try:
-                plan = catalog.normalize_plan(request.plan)
+                plan = catalog.normalize_plan(request.plan_name or "")
             except ValueError as exc:
                 raise invalid_params(str(exc)) from None
             if request.name is not None:
                 _check_addon_name(sb, request.name)
             name = request.name or naming.addon_name(plan.split(":")[0], lambda n: store.addon(n) is not None)
-            attachment = request.attachment or platform_ops.default_attachment_name(store, app)
+            named = request.attachment.name if request.attachment else None
+            attachment = platform_ops.attachment_name(named) if named else None
+            attachment = attachment or platform_ops.default_attachment_name(store, app)
             existing = next((a for a in store.attachments_of_app(app.id) if a.name == attachment), None)
             if existing is not None and request.confirm != app.name:
                 raise platform_ops.confirmation_required(
@@ -42,9 +45,9 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             now = store.now()
             addon = Addon(
                 id=new_id(), name=name, app_id=app.id, plan=plan, state="provisioning",
-                created_at=now, updated_at=now, ready_at=now, config=dict(request.config),
+                created_at=now, updated_at=now, ready_at=now, config=dict(request.config or {}),
             )
-            provider.create_database(sb, app, addon, request.config)
+            provider.create_database(sb, app, addon, dict(request.config or {}))
             store.state.addons[addon.id] = addon
             platform_ops.attach_named(sb, app, addon, attachment, None, app.name)
             store.save()
@@ -75,20 +78,15 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(addon_json(sb, platform_ops.get_addon(store, call.params["addon"])))
 
     def rename(call: Call) -> Response:
-        body = call.body
-        unknown = sorted(set(body) - {"name", "plan"})
-        if unknown:
-            raise invalid_params(f"Unknown add-on attributes: {', '.join(unknown)}.")
-        if "plan" in body:
+        body = parse(AddonUpdate, call.body)
+        if "plan" in body.model_fields_set:
             raise invalid_params("Changing an add-on's plan is not supported by the sandbox.")
-        if not isinstance(body.get("name"), str):
-            raise invalid_params("name must be a string.")
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
             addon = _addon_on_app(sb, app, call.params["addon"], billed=True)
-            if body["name"] != addon.name:
-                _check_addon_name(sb, body["name"])
-                addon.name = body["name"]
+            if body.name != addon.name:
+                _check_addon_name(sb, body.name)
+                addon.name = body.name
                 addon.updated_at = store.now()
                 store.save()
             return json_response(addon_json(sb, addon))
@@ -107,7 +105,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return json_response(body)
 
     def resolve(call: Call) -> Response:
-        key, app_key, service = platform_ops.resolve_args(call.body, "addon")
+        asked = parse(AddonResolve, call.body)
+        key, app_key, service = platform_ops.resolve_args(asked.addon, asked.app, asked.addon_service)
         with store.lock:
             app = platform_ops.get_app(store, app_key) if app_key else None
             matches: dict[str, Addon] = {}
@@ -134,39 +133,6 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/addons/{addon}", endpoint(destroy), methods=["DELETE"]),
         Route("/actions/addons/resolve", endpoint(resolve), methods=["POST"]),
     ]
-
-
-class _CreateRequest:
-    """The body of POST /apps/{app}/addons, type-checked before anything changes."""
-
-    def __init__(
-        self, plan: str, attachment: str | None, config: dict[str, Any], confirm: str | None, name: str | None
-    ) -> None:
-        self.plan, self.attachment, self.config = plan, attachment, config
-        self.confirm, self.name = confirm, name
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> _CreateRequest:
-        plan = body.get("plan")
-        if isinstance(plan, dict):
-            plan = plan.get("name") or plan.get("id")
-        if not isinstance(plan, str) or not plan:
-            raise invalid_params("plan is required: {\"plan\": {\"name\": \"heroku-postgresql:<plan>\"}}.")
-        attachment = body.get("attachment") or {}
-        if not isinstance(attachment, dict):
-            raise invalid_params("attachment must be an object like {\"name\": \"DATABASE\"}.")
-        att_name = attachment.get("name")
-        if att_name is not None:
-            att_name = platform_ops.attachment_name(att_name)
-        config = body.get("config") or {}
-        if not isinstance(config, dict) or not all(
-            isinstance(v, str | bool | int | float) for v in config.values()
-        ):
-            raise invalid_params("config must be an object of strings or booleans.")
-        for key in ("confirm", "name"):
-            if body.get(key) is not None and not isinstance(body[key], str):
-                raise invalid_params(f"{key} must be a string.")
-        return cls(plan, att_name, config, body.get("confirm"), body.get("name"))
 
 
 def _check_addon_name(sb: Sandbox, name: str) -> None:

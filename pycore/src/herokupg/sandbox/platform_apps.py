@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import naming, platform_ops, ratelimit
+from herokupg.sandbox.bodies import AppCreate, AppUpdate, ConfigVarsPatch, parse
 from herokupg.sandbox.http import (
     Call,
     HerokuHTTPError,
@@ -46,14 +47,11 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return json_response({"remaining": ratelimit.remaining(store)})
 
     def create_app(call: Call) -> Response:
-        body = call.body
-        name, region, stack = body.get("name"), body.get("region") or "us", body.get("stack") or "heroku-24"
-        for key, value in (("name", name), ("region", region), ("stack", stack)):
-            if value is not None and not isinstance(value, str):
-                raise invalid_params(f"{key} must be a string.")
-        if isinstance(region, str) and region not in REGIONS:
+        body = parse(AppCreate, call.body)
+        name, region, stack = body.name, body.region or "us", body.stack or "heroku-24"
+        if region not in REGIONS:
             raise not_found("region", "Couldn't find that region.")
-        if isinstance(stack, str) and stack not in STACKS:
+        if stack not in STACKS:
             raise not_found("stack", "Couldn't find that stack.")
         with store.lock:
             if name is None:
@@ -87,25 +85,19 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(app_json(platform_ops.get_app(store, call.params["app"])))
 
     def update_app(call: Call) -> Response:
-        body = call.body
-        unknown = set(body) - {"maintenance", "name", "build_stack"}
-        if unknown:
-            raise invalid_params(f"Unknown app attributes: {', '.join(sorted(unknown))}.")
-        if "maintenance" in body and not isinstance(body["maintenance"], bool):
-            raise invalid_params("maintenance must be a boolean.")
-        if "name" in body and not isinstance(body["name"], str):
-            raise invalid_params("name must be a string.")
-        if "build_stack" in body and body["build_stack"] not in STACKS:
+        body = parse(AppUpdate, call.body)
+        given = body.model_fields_set
+        if "build_stack" in given and body.build_stack not in STACKS:
             raise not_found("stack", "Couldn't find that stack.")
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
-            if "name" in body and body["name"] != app.name:
-                _check_app_name(sb, body["name"])
-                app.name = body["name"]
-            if "maintenance" in body:
-                app.maintenance = body["maintenance"]
-            if "build_stack" in body:
-                app.stack = body["build_stack"]
+            if "name" in given and body.name != app.name:
+                _check_app_name(sb, body.name)
+                app.name = body.name
+            if "maintenance" in given:
+                app.maintenance = body.maintenance
+            if "build_stack" in given:
+                app.stack = body.build_stack
             app.updated_at = store.now()
             store.save()
             return json_response(app_json(app))
@@ -124,12 +116,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(platform_ops.config_vars(sb, app))
 
     def patch_config(call: Call) -> Response:
-        changes = call.body
-        for key, value in changes.items():
-            if not naming.CONFIG_VAR_NAME.match(key):
-                raise invalid_params(f"Invalid config var name {key!r}: use letters, digits and underscores.")
-            if value is not None and not isinstance(value, str):
-                raise invalid_params(f"Config var {key} must be a string or null.")
+        changes = parse(ConfigVarsPatch, call.body).root
         with store.lock:
             app = platform_ops.get_app(store, call.params["app"])
             managed = sorted(set(changes) & platform_ops.attachment_config_var_names(store, app))

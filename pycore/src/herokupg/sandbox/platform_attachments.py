@@ -9,7 +9,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import naming, platform_ops
-from herokupg.sandbox.http import Call, HerokuHTTPError, endpoint, invalid_params, json_response, paginate
+from herokupg.sandbox.bodies import AttachmentCreate, AttachmentResolve, ident, parse
+from herokupg.sandbox.http import Call, HerokuHTTPError, endpoint, json_response, paginate
 from herokupg.sandbox.platform_render import attachment_json
 from herokupg.sandbox.server import Sandbox
 from herokupg.sandbox.state import Attachment, Store
@@ -57,14 +58,10 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         raise platform_ops.attachment_not_found()
 
     def create(call: Call) -> Response:
-        body = call.body
-        addon_key, app_key = _ref(body, "addon"), _ref(body, "app")
-        name = platform_ops.attachment_name(body["name"]) if body.get("name") is not None else None
-        namespace, confirm = body.get("namespace"), body.get("confirm")
-        if namespace is not None and not isinstance(namespace, str):
-            raise invalid_params("namespace must be a string or null.")
-        if confirm is not None and not isinstance(confirm, str):
-            raise invalid_params("confirm must be a string.")
+        body = parse(AttachmentCreate, call.body)
+        addon_key, app_key = ident(body.addon) or "", ident(body.app) or ""
+        name = platform_ops.attachment_name(body.name) if body.name is not None else None
+        namespace, confirm = body.namespace, body.confirm
         with store.lock:
             app = platform_ops.get_app(store, app_key)
             addon = platform_ops.get_addon(store, addon_key)
@@ -90,7 +87,10 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(body)
 
     def resolve(call: Call) -> Response:
-        key, app_key, service = platform_ops.resolve_args(call.body, "addon_attachment")
+        asked = parse(AttachmentResolve, call.body)
+        key, app_key, service = platform_ops.resolve_args(
+            asked.addon_attachment, asked.app, asked.addon_service
+        )
         with store.lock:
             app = platform_ops.get_app(store, app_key) if app_key else None
             found = [att for att in _candidates(store, app.id if app else None) if _matches(store, att, key)]
@@ -112,16 +112,6 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/addon-attachments/{attachment}", endpoint(delete), methods=["DELETE"]),
         Route("/actions/addon-attachments/resolve", endpoint(resolve), methods=["POST"]),
     ]
-
-
-def _ref(body: dict[str, Any], field: str) -> str:
-    """``{"name": ...}`` / ``{"id": ...}`` / a bare string -> the identifier."""
-    value = body.get(field)
-    if isinstance(value, dict):
-        value = value.get("id") or value.get("name")
-    if not isinstance(value, str) or not value:
-        raise invalid_params(f"{field} is required: {{\"{field}\": {{\"name\": ...}}}}.")
-    return value
 
 
 def _candidates(store: Store, app_id: str | None) -> list[Attachment]:

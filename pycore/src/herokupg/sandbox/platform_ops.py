@@ -4,7 +4,7 @@ Every function here expects the caller to hold ``sb.store.lock`` and to save aft
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from herokupg.sandbox import naming
 from herokupg.sandbox.http import HerokuHTTPError, invalid_params, not_found
@@ -182,9 +182,7 @@ def attach_named(
     return att
 
 
-def attachment_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise invalid_params("attachment name must be a string.")
+def attachment_name(value: str) -> str:
     name = value.upper().removesuffix("_URL")
     if not naming.ATTACHMENT_NAME.match(name):
         raise invalid_params(
@@ -194,14 +192,8 @@ def attachment_name(value: Any) -> str:
     return name
 
 
-def resolve_args(body: dict[str, Any], field: str) -> tuple[str, str | None, str | None]:
+def resolve_args(key: str, app: str | None, service: str | None) -> tuple[str, str | None, str | None]:
     """(identifier, app, addon_service) of a resolver body; ``app::name`` names the app inline."""
-    key, app, service = body.get(field), body.get("app"), body.get("addon_service")
-    if not isinstance(key, str) or not key:
-        raise invalid_params(f"{field} is required and must be a string.")
-    for name, value in (("app", app), ("addon_service", service)):
-        if value is not None and not isinstance(value, str):
-            raise invalid_params(f"{name} must be a string or null.")
     if "::" in key:
         app, _, key = key.partition("::")
     return key, app or None, service or None

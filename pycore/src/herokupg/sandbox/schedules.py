@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import provider, transfers
+from herokupg.sandbox.bodies import ScheduleCreate, parse
 from herokupg.sandbox.http import bad_request, json_response, not_found, read_json
 from herokupg.sandbox.state import Addon, Schedule, new_id
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from herokupg.sandbox.server import Sandbox
 
 
-def _zone(name: Any) -> ZoneInfo:
-    if not isinstance(name, str) or not name.strip() or ".." in name or name.startswith("/"):
+def _zone(name: str) -> ZoneInfo:
+    if not name.strip() or ".." in name or name.startswith("/"):
         raise bad_request(f"Invalid timezone {name!r}: use an IANA name such as America/New_York or UTC.")
     try:
         return ZoneInfo(name.strip())
@@ -33,13 +34,6 @@ def _zone(name: Any) -> ZoneInfo:
         raise bad_request(
             f"Invalid timezone {name!r}: use an IANA name such as America/New_York or UTC."
         ) from None
-
-
-def _hour(value: Any) -> int:
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or not 0 <= int(text) <= 23:
-        raise bad_request(f"Invalid hour {value!r}: use a whole hour from 0 to 23.")
-    return int(text)
 
 
 def _local_day(ts: float, zone: str) -> tuple[int, str]:
@@ -83,14 +77,11 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response([render(s) for s in items])
 
     async def create(request: Request) -> Response:
-        body = await read_json(request, required=True)
-        hour = _hour(body.get("hour"))
-        zone = _zone(body.get("timezone", "UTC"))
+        body = parse(ScheduleCreate, await read_json(request, required=True), status=400)
+        hour, zone = body.hour, _zone(body.timezone)
         with sb.store.lock:
             addon = transfers.database(sb, request.path_params["db"])
-            name = body.get("schedule_name") or f"{provider.attachment_name(sb, addon) or addon.name}_URL"
-            if not isinstance(name, str):
-                raise bad_request("schedule_name must be a string such as DATABASE_URL.")
+            name = body.schedule_name or f"{provider.attachment_name(sb, addon) or addon.name}_URL"
             now = sb.store.now()
             schedule = next((s for s in sb.store.state.schedules.values() if s.addon_id == addon.id), None)
             if schedule is None:

@@ -187,8 +187,7 @@ async def drop_connection(send: Send) -> None:
 
     uvicorn hands the app its per-request cycle's bound ``send``; its ``transport`` is the
     connection. SO_LINGER 0 + abort sends an RST: the client sees a disconnect without a response
-    or a connection reset (http.client: ``RemoteDisconnected``/``ConnectionResetError``; httpx:
-    ``RemoteProtocolError``/``ReadError``).
+    or a connection reset (httpx: ``RemoteProtocolError``/``ReadError``).
     Without that transport (another server), fall back to a truncated response: headers
     promising a body that never comes, which clients also report as a protocol error.
     """

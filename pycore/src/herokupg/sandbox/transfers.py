@@ -29,6 +29,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import provider
+from herokupg.sandbox.bodies import RestoreCreate, parse
 from herokupg.sandbox.engine import EngineError, TransferResult
 from herokupg.sandbox.http import HerokuHTTPError, bad_request, json_response, not_found, paginate, read_json
 from herokupg.sandbox.private import open_private, private_dir, private_file, write_private
@@ -542,10 +543,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             return json_response(render(sb, t), status=201)
 
     async def restore(request: Request) -> Response:
-        body = await read_json(request, required=True)
-        url = body.get("backup_url")
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-            raise bad_request("backup_url must be an http(s) URL of a backup.")
+        body = parse(RestoreCreate, await read_json(request, required=True), status=400)
+        url = body.backup_url
         with sb.store.lock:
             addon = database(sb, request.path_params["db"])
             if addon.db and addon.db.leader_id:

@@ -1,7 +1,7 @@
 """Log lines from a file or stdin holding `heroku logs -p postgres` output.
 
-Apart from the network stream (:mod:`.source`, which needs the API client and its transport), so that
-``herokupg slow-queries --file`` starts without importing either.
+Apart from the network stream (:mod:`.source`, which needs the API client, httpx and the models), so
+that ``herokupg slow-queries --file`` starts without importing them.
 
 Lines are split here from blocks of bytes, never by ``readline``: a line longer than
 :data:`MAX_LINE_CHARS` (a statement of hundreds of megabytes on one line, or a file that is no log

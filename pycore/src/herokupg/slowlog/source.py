@@ -7,23 +7,23 @@ Log sessions follow the Heroku CLI (contract §6): ``POST /apps/{app}/log-sessio
 ``data`` may carry several log lines separated by newlines. The stream URL carries its own
 token: no Authorization header is sent to it. Without ``tail`` the server ends the stream; with
 it, the stream goes on until the caller stops reading, the deadline passes or the server ends it
-(a 403/404 then means the session timed out, as the CLI reports).
+(a 403/404 then means the session timed out, as the CLI reports). The stream goes through the API
+client's ``httpx.Client`` (its proxies and certificates), without the API key.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import httpx
+
 from herokupg import __version__
 from herokupg.api import HerokuAPI
 from herokupg.errors import APIError, ConnectionFailedError
 from herokupg.redact import redact
-from herokupg.stdlib_transport import StdlibTransport
-from herokupg.wire import Headers, Request, TransportError
 
 _TOKEN = re.compile(r"token=[^&\s]+")
 MAX_LINES = 1500  # the most a Heroku log session returns without tail
@@ -64,34 +64,29 @@ def iter_sse_log_lines(lines: Iterator[str]) -> Iterator[str]:
 
 @contextmanager
 def _stream(
-    url: str, *, tail: bool, timeout: float, validate_certs: bool, user_agent: str
+    http: httpx.Client, url: str, *, tail: bool, timeout: float, user_agent: str
 ) -> Iterator[Iterator[str]]:
-    """The stream's lines. A transport of its own: no Authorization header ever goes to the log
-    stream host, and the connection ends with the stream."""
-    transport = StdlibTransport(verify=validate_certs)
-    headers = Headers(
-        {"Accept": "text/event-stream", "User-Agent": user_agent, "Accept-Encoding": "identity"}
-    )
+    """The stream's lines; no Authorization header ever goes to the log stream host."""
+    headers = {"Accept": "text/event-stream", "User-Agent": user_agent, "Accept-Encoding": "identity"}
+    # A tail waits for its next line for ever; a bounded read, as long as any other read.
+    limits = httpx.Timeout(timeout, read=None if tail else timeout)
     try:
-        try:
-            read_timeout = None if tail else timeout
-            response = transport.open_following(Request("GET", url, headers), timeout, read_timeout)
-        except TransportError as exc:
-            raise ConnectionFailedError(f"Could not read the log stream: {exc.kind}: {_safe(exc)}") from None
-        if response.status != 200:
-            if tail and response.status in (403, 404):
-                raise APIError("Log stream timed out. Please try again.", status=response.status)
-            raise APIError(f"Logs eventsource failed with: {response.status}", status=response.status)
-        yield _lines(response)
-    finally:
-        transport.close()
+        with http.stream("GET", url, headers=headers, timeout=limits, follow_redirects=True) as response:
+            status = response.status_code
+            if status != 200:
+                if tail and status in (403, 404):
+                    raise APIError("Log stream timed out. Please try again.", status=status)
+                raise APIError(f"Logs eventsource failed with: {status}", status=status)
+            yield _lines(response)
+    except httpx.HTTPError as exc:
+        reason = f"{type(exc).__name__}: {_safe(exc)}"
+        raise ConnectionFailedError(f"Could not read the log stream: {reason}") from None
 
 
-def _lines(response: http.client.HTTPResponse) -> Iterator[str]:
+def _lines(response: httpx.Response) -> Iterator[str]:
     try:
-        for raw in response:  # line by line, chunked transfer included
-            yield raw.decode("utf-8", errors="replace")
-    except (OSError, http.client.HTTPException) as exc:
+        yield from response.iter_lines()
+    except httpx.HTTPError as exc:
         raise ConnectionFailedError(f"The log stream broke off: {type(exc).__name__}: {_safe(exc)}") from None
 
 
@@ -103,7 +98,6 @@ def stream_log_lines(
     lines: int = MAX_LINES,
     tail: bool = False,
     timeout: float = 30.0,
-    validate_certs: bool = True,
     deadline: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Iterator[str]:
@@ -114,9 +108,8 @@ def stream_log_lines(
         raise ValueError(f"lines must be from 1 to {MAX_LINES}, got {lines}.")
     session = api.create_log_session(app, dyno=dyno, lines=lines, tail=tail)
     user_agent = f"herokupg/{__version__} heroku-run"
-    with _stream(
-        session.logplex_url, tail=tail, timeout=timeout, validate_certs=validate_certs, user_agent=user_agent
-    ) as stream:
+    http = api.client.http
+    with _stream(http, session.logplex_url, tail=tail, timeout=timeout, user_agent=user_agent) as stream:
         for line in iter_sse_log_lines(stream):
             yield line
             if deadline is not None and monotonic() >= deadline:

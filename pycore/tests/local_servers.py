@@ -1,5 +1,6 @@
-"""Real local servers for transport tests: a scripted HTTP/1.1 origin (optionally TLS with a
-throwaway certificate) and a forward proxy (absolute-form requests and CONNECT tunnels).
+"""Real local servers for the HTTP tests (herokupg talks through httpx): a scripted HTTP/1.1 origin
+(optionally TLS with a throwaway certificate) and a forward proxy (absolute-form requests and
+CONNECT tunnels).
 
 Each records what it saw, so a test can check what went over the wire, connection by connection.
 """
@@ -111,8 +112,14 @@ def recording(handler: type[RecordingHandler]) -> tuple[type[RecordingHandler], 
     return type(handler.__name__, (handler,), {"recorder": recorder}), recorder
 
 
+# What /ranged serves: 300 kB, cut off after BREAK bytes when asked for the whole body.
+RANGED = b"BACKUP" + bytes(range(256)) * 1200
+BREAK = 100_000
+
+
 class OriginHandler(RecordingHandler):
-    """Routes by path: /json, /gzip, /slow, /drop, /idle-close, /truncated, /redirect/<code>[?to=URL]."""
+    """Routes by path: /json, /gzip, /slow, /drop, /idle-close, /truncated, /ranged, /events,
+    /redirect/<code>[?to=URL]."""
 
     def do_GET(self) -> None:
         self.answer()
@@ -143,12 +150,37 @@ class OriginHandler(RecordingHandler):
             self.wfile.write(b"PGDMP" + b"x" * 5)
             self.close_connection = True
             return
+        if path == "/ranged":
+            self.ranged()
+            return
+        if path == "/events":  # a log session's Server-Sent Events, then the end of the stream
+            events = b": keep-alive\n\ndata: line one\ndata: line two\n\ndata: line three\n\n"
+            self.send(200, events, **{"Content-Type": "text/event-stream"})
+            return
         if path == "/idle-close":
             # answer as if keep-alive, then close: a server whose idle timeout has passed
             self.send(200, payload, **{"Content-Type": "application/json"})
             self.close_connection = True
             return
         self.send(200, payload, **{"Content-Type": "application/json"})
+
+    def ranged(self) -> None:
+        """Byte ranges as S3 serves them (ETag, If-Range); a whole-body request breaks off at BREAK."""
+        etag = '"ranged-v1"'
+        asked = self.headers.get("Range", "")
+        if asked.startswith("bytes=") and self.headers.get("If-Range") in (None, etag):
+            start = int(asked.removeprefix("bytes=").split("-")[0])
+            self.send(206, RANGED[start:], **{
+                "Content-Range": f"bytes {start}-{len(RANGED) - 1}/{len(RANGED)}", "ETag": etag,
+                "Accept-Ranges": "bytes",
+            })
+            return
+        self.send_response(200)
+        for name, value in (("Content-Length", str(len(RANGED))), ("ETag", etag), ("Accept-Ranges", "bytes")):
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(RANGED[:BREAK])
+        self.close_connection = True
 
     def send(self, status: int, body: bytes, **headers: str) -> None:
         self.send_response(status)

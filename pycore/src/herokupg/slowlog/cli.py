@@ -75,7 +75,7 @@ def _output(analyzer: Analyzer, args: argparse.Namespace, database: dict[str, An
     data["database"] = database
     if args.format == "json":
         return render.to_json(data)
-    return render.table(data, width=args.width)
+    return render.table(data, width=args.width, show_values=args.show_values)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"herokupg slow-queries: error: {problem}", file=sys.stderr)
         return 2
     from herokupg.errors import HerokuPgError
+    from herokupg.slowlog import render
     from herokupg.slowlog.report import Analyzer
 
     try:
@@ -92,6 +93,17 @@ def run(args: argparse.Namespace) -> int:
             from herokupg.slowlog.files import iter_file_lines
 
             analyzer.feed_all(iter_file_lines(args.file))
+            stats = analyzer.report.summary()
+            if not stats["postgres_lines"]:
+                # Not an empty report: the wrong input (a file of other logs, or nothing at all).
+                where = "stdin" if args.file == "-" else args.file
+                read = render.plural(stats["lines"], "line")
+                print(
+                    f"herokupg slow-queries: no Heroku Postgres log line in {where} ({read} read): "
+                    "give it `heroku logs -p postgres` output.",
+                    file=sys.stderr,
+                )
+                return 1
             print(_output(analyzer, args, None))
             return 0
         return _run_app(args)

@@ -44,6 +44,13 @@ def check_attachment_name(name: str, what: str) -> str:
     return name
 
 
+def name_taken_advice(state: str) -> str:
+    """What to do when the attachment name asked for holds another database than the one managed."""
+    if state == "absent":
+        return "nothing was destroyed (to destroy it, use heroku_pg_database with state: absent)."
+    return "pick another name, or destroy it with heroku_pg_database (state: absent)."
+
+
 def check_plan(plan: str, verb: str) -> str:
     """A ``heroku-postgresql`` plan, production tier (Essential can't follow, fork or roll back)."""
     full = plan if ":" in plan else f"heroku-postgresql:{plan}"

@@ -15,7 +15,7 @@ description:
     by default V(DATABASE), the app's primary (C(DATABASE_URL)) - and waits until it is available, as
     C(heroku addons:create heroku-postgresql:<plan> --as <name> --wait) does.
   - An existing database is found by its attachment name, so a rerun never creates a second add-on
-    (also after a wait that timed out: the rerun goes on waiting). Its plan and version are not
+    (also after a wait that timed out, when the rerun goes on waiting). Its plan and version are not
     changed; a different O(plan) or O(version) gives a warning.
   - With O(state=absent), destroys a Heroku Postgres add-on billed to the app, named by its attachment
     name (O(name)) or by its add-on name or id (O(addon)) - a primary, a former primary still attached

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Copy the collection (git-tracked and untracked-but-not-ignored files, minus what a built
-# collection leaves out, and minus the clone's collections/ symlink back to itself) to DEST/ansible_collections/herokuops/postgres and print that path.
+# collection leaves out and the clone's ansible.cfg and collections/, a symlink back to itself) to
+# DEST/ansible_collections/herokuops/postgres and print that path.
 # ansible-test must run from inside such a tree.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -6,6 +6,7 @@
 #   make unit          tests/unit with plain pytest;   make units: the same under ansible-test units
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
+#   make test-matrix   sanity, units and a module smoke on every supported ansible-core and Python
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
 #   make bench         timings: demo, follower replication, modules vs Heroku CLI, slow-query log (prints only)
 SHELL := /bin/bash
@@ -23,7 +24,7 @@ COLLECTIONS := $(CURDIR)/collections
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench
+.PHONY: test test-matrix lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench
 
 venv: $(VENV)/.installed
 
@@ -76,6 +77,11 @@ units: venv
 	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
 
 test: lint pytest sanity units
+
+# Every ansible-core the collection supports, on this machine's Pythons (tests/sanity/run-matrix.sh;
+# about 20-30 minutes, so not part of make test). MATRIX="2.16:3.11 ..." picks the cells.
+test-matrix: shellcheck
+	tests/sanity/run-matrix.sh
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: heroku_pg_database
 short_description: Ensure a Heroku Postgres database add-on exists, or destroy one
-version_added: "0.1.0"
+version_added: "0.2.0"
 description:
   - Ensures a C(heroku-postgresql) add-on with a plan is attached to an app under an attachment name -
     by default V(DATABASE), the app's primary (C(DATABASE_URL)) - and waits until it is available, as

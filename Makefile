@@ -7,6 +7,7 @@
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
 #   make test-lower-bounds  the core's tests with the lowest httpx and pydantic pycore/pyproject.toml allows
+#   make test-matrix   sanity, units and a module smoke on every supported ansible-core and Python
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
 #   make bench         timings: demo, follower replication, modules vs Heroku CLI, slow-query log (prints only)
 #   make soak-failover failovers under a writer on real PostgreSQL, with and without write fencing (figures)
@@ -20,10 +21,12 @@ HEROKU_CLI := $(HEROKU_CLI_DIR)/node_modules/.bin/heroku
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
 UNITS_ARGS ?=
-PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
+# herokuops.postgres is this checkout, through collections/ (a symlink; ansible.cfg points there too).
+COLLECTIONS := $(CURDIR)/collections
+PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections test-lower-bounds
+.PHONY: test test-matrix lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench test-lower-bounds
 
 venv: $(VENV)/.installed
 
@@ -96,6 +99,11 @@ test-lower-bounds:
 	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) pycore/tests \
 	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)
 
+# Every ansible-core the collection supports, on this machine's Pythons (tests/sanity/run-matrix.sh;
+# about 20-30 minutes, so not part of make test). MATRIX="2.16:3.11 ..." picks the cells.
+test-matrix: shellcheck
+	tests/sanity/run-matrix.sh
+
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output
 
@@ -106,7 +114,6 @@ TOOLS_VENV ?= $(CACHE)/tools-venv
 TOOLS := $(abspath $(TOOLS_VENV))/bin
 DOCS_DIR ?= $(CACHE)/docs
 DIST ?= dist
-DOCS_COLLECTIONS := $(abspath $(CACHE))/collections
 
 .PHONY: tools-venv docs package rate-limit-200 soak-failover
 
@@ -121,16 +128,13 @@ $(TOOLS_VENV)/.installed: docs/tools-requirements.txt
 # (RST), Sphinx makes HTML of it in $(DOCS_DIR)/build/html. No intersphinx: only package registries
 # are reachable here, so links into docs.ansible.com stay plain text.
 docs: tools-venv
-	mkdir -p $(DOCS_COLLECTIONS)/ansible_collections/herokuops
-	test -e $(DOCS_COLLECTIONS)/ansible_collections/herokuops/postgres \
-	  || ln -s $(CURDIR) $(DOCS_COLLECTIONS)/ansible_collections/herokuops/postgres
 	rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR) && chmod 700 $(DOCS_DIR)
-	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) $(TOOLS)/antsibull-docs sphinx-init \
+	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(TOOLS)/antsibull-docs sphinx-init \
 	  --use-current --fail-on-error --lenient --dest-dir $(DOCS_DIR) --index-rst-source docs/index.rst \
 	  --project herokuops.postgres --title herokuops.postgres --copyright 'herokuops maintainers' \
 	  herokuops.postgres >/dev/null
 	echo 'intersphinx_mapping = {}' >> $(DOCS_DIR)/conf.py
-	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) $(DOCS_DIR)/build.sh >$(DOCS_DIR)/build.log 2>&1 \
+	PATH=$(TOOLS):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(DOCS_DIR)/build.sh >$(DOCS_DIR)/build.log 2>&1 \
 	  || { tail -40 $(DOCS_DIR)/build.log; exit 1; }
 	@echo "docs: $(DOCS_DIR)/build/html/index.html"
 
@@ -148,18 +152,12 @@ package: venv
 	ls $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*-py3-none-any.whl
 
 # `make demo` and `make bench`: ansible-playbook finds this checkout as herokuops.postgres through
-# a symlink in $(CACHE)/collections. The demo's sandbox keeps its state in DEMO_STATE_DIR (fresh
-# each run; the postgres user must reach it, so not under /root).
-COLLECTIONS := $(abspath $(CACHE))/collections
+# collections/. The demo's sandbox keeps its state in DEMO_STATE_DIR (fresh each run; the postgres
+# user must reach it, so not under /root).
 DEMO_STATE_DIR ?= $(abspath $(CACHE))/demo
 BENCH_ARGS ?=
 
-collections:
-	@mkdir -p $(COLLECTIONS)/ansible_collections/herokuops
-	@test -e $(COLLECTIONS)/ansible_collections/herokuops/postgres \
-	  || ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/herokuops/postgres
-
-demo: venv collections
+demo: venv
 	VENV=$(abspath $(VENV)) DEMO_STATE_DIR=$(DEMO_STATE_DIR) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	  playbooks/run-demo.sh
 
@@ -172,7 +170,7 @@ demo: venv collections
 # byte-compile herokupg first, as pip does when it installs the wheel (benchlib.compile_core).
 OPS_BENCH_ARGS ?=
 SLOWLOG_BENCH_ARGS ?=
-bench: venv collections heroku-cli pgbadger gnu-time
+bench: venv heroku-cli pgbadger gnu-time
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) pycore/bench/demo_bench.py $(BENCH_ARGS)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) HEROKU_CLI=$(abspath $(HEROKU_CLI)) \
 	  $(PY) pycore/bench/ops_bench.py $(OPS_BENCH_ARGS)
@@ -181,12 +179,12 @@ bench: venv collections heroku-cli pgbadger gnu-time
 
 # The rate-limit run at the issue's scale: 200 apps, 10 forks, a bucket the run must exceed (about 8 min;
 # `make test` runs the same test with 20 apps).
-rate-limit-200: venv collections
+rate-limit-200: venv
 	HEROKUPG_RATE_LIMIT_APPS=200 HEROKUPG_RATE_LIMIT_REFILL=300 $(PYTEST) -s tests/integration/test_rate_limit.py
 
 # Failovers under a writer on real PostgreSQL (postgres engine): 20 with write fencing, 5 without,
 # one line each and a summary (rows acknowledged, lost, writes refused and for how long); exits 1 if
 # a fenced run lost a row. About 6 minutes; `make test` runs two fenced ones.
 SOAK_ARGS ?=
-soak-failover: venv collections
+soak-failover: venv
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(PY) tests/integration/failover_soak.py $(SOAK_ARGS)

@@ -10,7 +10,7 @@
 #
 # Environment: VENV (default .venv), DEMO_STATE_DIR (default .cache/demo; the postgres user must
 # be able to reach it), DEMO_PORT (default: a free port), DEMO_APP (default herokupg-demo),
-# ANSIBLE_COLLECTIONS_PATH (default .cache/collections, with herokuops.postgres linked to this checkout).
+# ANSIBLE_COLLECTIONS_PATH (default: the checkout's collections/, where herokuops.postgres is a link to it).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,12 +22,7 @@ app=${DEMO_APP:-herokupg-demo}
 herokupg=$venv/bin/herokupg
 python=$venv/bin/python
 
-collections=${ANSIBLE_COLLECTIONS_PATH:-$root/.cache/collections}
-link=$collections/ansible_collections/herokuops/postgres
-if [ ! -e "$link" ]; then
-  mkdir -p "$(dirname "$link")"
-  ln -sfn "$root" "$link"
-fi
+collections=${ANSIBLE_COLLECTIONS_PATH:-$root/collections}
 
 # Stop what an earlier run left: the sandbox, then any PostgreSQL server under the state dir.
 stop_everything() {

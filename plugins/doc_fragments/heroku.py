@@ -53,8 +53,11 @@ options:
     default: true
 requirements:
   - python >= 3.11
-  - herokupg (the collection's Python core, C(pip install herokupg)) on the controller, which brings
-    httpx (>= 0.27) and pydantic (>= 2.6, < 3)
+  - herokupg, the collection's Python core, on the controller. It is not on PyPI yet, so never install
+    that name from a public index; install the wheel released with the collection
+    (C(pip install herokupg-<version>-py3-none-any.whl), which C(make package) builds), or
+    C(pip install ./pycore) from a clone of the collection's repository.
+  - httpx (>= 0.27, < 1) and pydantic (>= 2.6, < 3), which herokupg brings with it.
 notes:
   - "These modules talk to the Heroku API from the controller: run them on C(localhost) or with
     C(delegate_to: localhost)."

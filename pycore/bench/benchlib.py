@@ -182,7 +182,7 @@ class Runner:
 
 
 def collections_path() -> Path:
-    """A collections dir where herokuops.postgres is this checkout (a symlink, made once)."""
+    """A collections dir where herokuops.postgres is this checkout (the checkout's collections/)."""
     configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
     if configured:
         return Path(configured.split(os.pathsep)[0])

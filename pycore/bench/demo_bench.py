@@ -13,7 +13,7 @@
 Prints a table (min / median / max); asserts nothing.
 
     make bench
-    ANSIBLE_COLLECTIONS_PATH=.cache/collections .venv/bin/python pycore/bench/demo_bench.py
+    ANSIBLE_COLLECTIONS_PATH=collections .venv/bin/python pycore/bench/demo_bench.py
     options: --runs N (default 5), --burst N (default 200), --skip-demo
 """
 
@@ -48,7 +48,7 @@ def state_dir(prefix: str) -> Path:
 
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-    default = str(ROOT / ".cache/collections")
+    default = str(ROOT / "collections")
     env["ANSIBLE_COLLECTIONS_PATH"] = os.environ.get("ANSIBLE_COLLECTIONS_PATH", default)
     env["ANSIBLE_LOCALHOST_WARNING"] = "False"
     env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "False"

@@ -152,8 +152,11 @@ def test_absent_destroys_only_a_follower(sandbox: RunningSandbox, api: HerokuAPI
             "config": {"fork": "DATABASE_URL"},
         }
         http.post("/apps/shop/addons", json=body).raise_for_status()
-    with pytest.raises(ValidationError, match="not a follower of DATABASE"):
+    with pytest.raises(ValidationError, match="not a follower of DATABASE") as refused:
         ensure_follower(ctx(api), "shop", name="COPY", state="absent")
+    assert "nothing was destroyed" in refused.value.message and "remove it" not in refused.value.message
+    with pytest.raises(ValidationError, match="pick another name"):
+        ensure_follower(ctx(api), "shop", name="COPY")
     assert len(pg_addons(sandbox)) == 2
 
 

@@ -124,6 +124,7 @@ def test_refuses_essential_source_and_foreign_attachment(sandbox: RunningSandbox
     seed(sandbox)
     with sandbox.http() as http:
         http.post("/apps/shop/addons", json={"plan": {"name": STANDARD}, "attachment": {"name": "OTHER"}})
-    with pytest.raises(ValidationError, match="not a fork of DATABASE"):
+    with pytest.raises(ValidationError, match="not a fork of DATABASE") as refused:
         ensure_fork(ctx(api), "shop", name="OTHER", state="absent")
+    assert "nothing was destroyed" in refused.value.message and "remove it" not in refused.value.message
     assert "OTHER" in by_attachment(sandbox)

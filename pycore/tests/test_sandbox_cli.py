@@ -120,3 +120,53 @@ def test_serve_foreground_prints_engine_and_url_but_not_the_token(
 def test_unknown_engine_is_a_usage_error(env: dict[str, str]) -> None:
     result = herokupg("sandbox", "serve", "--engine", "quantum", env=env)
     assert result.returncode == 2 and "quantum" in result.stderr
+
+
+def test_version() -> None:
+    from herokupg import __version__
+
+    done = subprocess.run([sys.executable, "-m", "herokupg.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"herokupg {__version__}"
+
+
+def test_help_tells_the_engine_default(env: dict[str, str]) -> None:
+    text = " ".join(herokupg("sandbox", "start", "--help", env=env).stdout.split())
+    assert "else postgres when PostgreSQL server binaries can run here, else memory" in text
+
+
+@pytest.mark.parametrize("on_path", [False, True])
+def test_start_hint_is_a_command_that_runs(env: dict[str, str], on_path: bool) -> None:
+    """After `make venv` .venv/bin is not on PATH: the hint then names the script by its path."""
+    script = Path(sys.executable).parent / "herokupg"
+    others = [d for d in env["PATH"].split(os.pathsep) if Path(d).resolve() != script.parent.resolve()]
+    path = os.pathsep.join([str(script.parent), *others] if on_path else others)
+    shell_env = {**env, "PATH": path}
+    started = subprocess.run([str(script), "sandbox", "start", "--engine", "memory"], env=shell_env,
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    hint = started.stdout.split("Point the Heroku CLI at it with: ", 1)[1].strip()
+    assert hint.startswith('eval "$(herokupg ' if on_path else f'eval "$({script} ')
+    shown = subprocess.run(["bash", "-c", f"{hint} && echo $HEROKU_API_URL"], env=shell_env,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and shown.stdout.strip() == f"http://127.0.0.1:{env['HEROKUPG_SANDBOX_PORT']}"
+
+
+BLOCK_EXTRA = """
+import sys
+class Missing:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("httpx", "starlette", "uvicorn"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Missing())
+from herokupg.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["start", "serve", "env"])
+def test_without_the_sandbox_extra_says_what_to_install(env: dict[str, str], command: str) -> None:
+    done = subprocess.run([sys.executable, "-c", BLOCK_EXTRA, "sandbox", command], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "the sandbox needs herokupg's [sandbox] extra" in done.stderr
+    assert "pip install -e 'pycore[sandbox]'" in done.stderr and "pip install herokupg" not in done.stderr

@@ -74,6 +74,38 @@ def test_table_output(tmp_path: Path) -> None:
     assert "300 slow queries in" in run.stdout and "0 malformed" in run.stdout
 
 
+def test_table_words_timestamps_and_values() -> None:
+    statement = "SELECT * FROM t WHERE a IN (7)"
+    one = f"{TS} app[postgres.1]: [DATABASE] [9-1]  {OK}duration: 2500 ms  statement: {statement}\n"
+    run = cli("--file", "-", stdin=one)
+    assert run.returncode == 0, run.stderr
+    summary = run.stdout.splitlines()[-1]
+    assert summary.startswith("1 slow query in 1 fingerprint, 2,500 ms in all, 2026-11-25 14:00:00+00:00 .. ")
+    assert "; 1 line read," in summary and ".123456" not in run.stdout
+    assert run.stdout.splitlines()[0].endswith("  query") and "where a in (...)" in run.stdout
+    shown = cli("--file", "-", "--show-values", stdin=one)
+    assert shown.stdout.splitlines()[0].endswith("  example") and "WHERE a IN (7)" in shown.stdout
+
+
+def test_no_slow_query_is_said_without_an_empty_table() -> None:
+    quiet = f"{TS} app[postgres.1]: [DATABASE] [9-1]  {OK}checkpoint complete\n"
+    run = cli("--file", "-", stdin=quiet)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("No slow queries found.\n") and "total ms" not in run.stdout
+
+
+def test_input_without_postgres_lines_is_an_error(tmp_path: Path) -> None:
+    router = tmp_path / "router.log"
+    router.write_text(f'{TS} heroku[router]: at=info method=GET path="/"\nnot a log line\n')
+    for args, stdin, where in ((["--file", str(router)], None, str(router)), (["--file", "-"], "", "stdin")):
+        run = cli(*args, stdin=stdin)
+        assert run.returncode == 1 and run.stdout == ""
+        assert f"no Heroku Postgres log line in {where}" in run.stderr
+        assert "heroku logs -p postgres" in run.stderr
+    assert "(2 lines read)" in cli("--file", str(router)).stderr
+    assert "(0 lines read)" in cli("--file", "-", stdin="").stderr
+
+
 def test_usage_errors() -> None:
     assert cli().returncode == 2
     assert cli("--file", "x", "-a", "app").returncode == 2

@@ -53,8 +53,11 @@ def test_different_queries_stay_apart() -> None:
     ("sql", "expected"),
     [
         ("SELECT * FROM users WHERE id = 42", "select * from users where id = ?"),
-        ("select count(*) from events where kind in (1,2)", "select count(*) from events where kind in(...)"),
-        ("INSERT INTO t (a, b) VALUES (1, now()), (2, now())", "insert into t(a, b) values(?, now())"),
+        ("select count(*) from events where kind in (1,2)",
+         "select count(*) from events where kind in (...)"),
+        ("INSERT INTO t (a, b) VALUES (1, now()), (2, now())", "insert into t(a, b) values (?, now())"),
+        ("SELECT 1 WHERE EXISTS(SELECT 1) AND x IN(SELECT y)",
+         "select ? where exists (select ?) and x in (select y)"),
         ('SELECT "Foo".x FROM "Foo" WHERE y > -3;', 'select "Foo".x from "Foo" where y > ?'),
     ],
 )

@@ -197,12 +197,18 @@ def test_top_chart_is_by_total_time_whatever_the_table_shows(workload_log: Path)
     assert "#10 " in chart and "#1 vacuum analyze" in chart  # ten bars, the largest total first
 
 
-def test_page_of_an_empty_log_and_of_one_query_from_stdin() -> None:
-    empty = cli("--file", "-", "--format", "html", stdin="")
-    assert empty.returncode == 0 and empty.stderr == ""
-    assert "No slow queries found." in empty.stdout and empty.stdout.count("<figure>") == 4
+def test_page_of_a_log_without_slow_queries_and_of_one_query_from_stdin() -> None:
     line = ("2026-11-25T14:00:00.000000+00:00 app[postgres.1]: [DATABASE] [1-1]  sql_error_code = 00000 "
             "LOG:  duration: 5.0 ms  statement: SELECT 1\n")
+    quiet = cli("--file", "-", "--format", "html", "--threshold", "50", stdin=line)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "No slow queries found." in quiet.stdout and quiet.stdout.count("<figure>") == 4
     one = cli("--file", "-", "--format", "html", stdin=line)
     assert one.returncode == 0 and one.stderr == "" and "standard input" in one.stdout
     assert "<code>select ?</code>" in one.stdout
+
+
+def test_no_page_for_input_without_postgres_lines() -> None:
+    empty = cli("--file", "-", "--format", "html", stdin="")
+    assert empty.returncode == 1 and empty.stdout == ""
+    assert "no Heroku Postgres log line in stdin" in empty.stderr

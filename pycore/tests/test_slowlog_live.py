@@ -58,7 +58,7 @@ def test_report_through_a_log_session(seeded: RunningSandbox) -> None:
     queries = {q["query"]: q for q in result.data["queries"]}
     assert set(queries) == {
         "delete from sessions where id = ?",
-        "update carts set total = ? where id in(...)",
+        "update carts set total = ? where id in (...)",
         "select * from users where id = ?",
     }
     users = queries["select * from users where id = ?"]
@@ -78,9 +78,9 @@ def test_database_filter_threshold_and_values(seeded: RunningSandbox) -> None:
     )
     rows = result.data["queries"]
     assert [(q["query"], q["count"]) for q in rows] == [
-        ("select * from users where id = ?", 1), ("update carts set total = ? where id in(...)", 1),
+        ("select * from users where id = ?", 1), ("update carts set total = ? where id in (...)", 1),
     ] or [(q["query"], q["count"]) for q in rows] == [
-        ("update carts set total = ? where id in(...)", 1), ("select * from users where id = ?", 1),
+        ("update carts set total = ? where id in (...)", 1), ("select * from users where id = ?", 1),
     ]
     assert {q["example"] for q in rows} == {"SELECT *\n  FROM users\n WHERE id = 7", RECORDED[3][0]}
     assert result.data["database"]["config_var"] == "DATABASE_URL"

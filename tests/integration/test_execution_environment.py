@@ -118,8 +118,9 @@ def test_ansible_builder_create_copies_dist(builder: str, source: Path, tmp_path
 def test_introspect_installed_collection(builder: str, source: Path, tmp_path: Path) -> None:
     """An EE that lists herokuops.postgres gets herokupg and pg_restore through this file."""
     collections = tmp_path / "collections"
+    # Not from the checkout's root: its ansible.cfg shows ansible-galaxy the checkout as installed.
     run_tool([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "install",
-              str(source / "dist" / TARBALL), "-p", str(collections)])
+              str(source / "dist" / TARBALL), "-p", str(collections)], cwd=tmp_path)
     installed = collections / "ansible_collections" / "herokuops" / "postgres"
     assert (installed / "requirements.txt").read_text() == (ROOT / "meta" / "requirements.txt").read_text()
     out = run_tool([builder, "introspect", "--sanitize", str(collections)]).stdout

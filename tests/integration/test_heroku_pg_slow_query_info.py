@@ -57,7 +57,7 @@ def test_slow_query_info_ad_hoc(ansible: Ansible) -> None:
     record(ansible, db["id"])
     run = ansible.module("heroku_pg_slow_query_info", "app=adhocslow top=1 sort=max")
     run.assert_ok()
-    assert '"query": "update carts set total = ? where id in(...)"' in run.output
+    assert '"query": "update carts set total = ? where id in (...)"' in run.output
     assert '"changed": false' in run.output
     assert ansible.sandbox.token not in run.output
 

@@ -143,7 +143,8 @@ def forbidden(name: str) -> str | None:
     """Why a tarball member must not be there, or None."""
     parts = name.split("/")
     top = parts[0]
-    if top in {"pycore", ".venv", ".cache", ".ci", ".git", "dist", "build", "Makefile", "docs", ".gitignore"}:
+    if top in {"pycore", ".venv", ".cache", ".ci", ".git", "dist", "build", "Makefile", "docs", ".gitignore",
+               "ansible.cfg", "collections"}:
         return f"top-level {top}"
     if top.startswith(".venv"):
         return "a virtualenv"

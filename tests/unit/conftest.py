@@ -6,7 +6,7 @@
 The same tests run under ``ansible-test units`` (whose pytest plugin makes
 ``ansible_collections.herokuops.postgres`` importable from the collection copy) and under plain
 ``pytest tests/unit`` from a checkout, where this file installs Ansible's collection loader on
-ANSIBLE_COLLECTIONS_PATH, or on ``.cache/collections`` with a symlink to the checkout.
+ANSIBLE_COLLECTIONS_PATH, then on the checkout's ``collections/`` (a symlink back to it).
 
 ``run_module(main, args, check_mode=False, diff=False)`` runs a module's ``main()`` with those
 arguments and returns a :class:`ModuleExit` holding what it passed to ``exit_json``/``fail_json``
@@ -35,13 +35,7 @@ def _install_collection_loader():
     root = Path(__file__).resolve().parents[2]
     configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS")
     paths = [p for p in (configured or "").split(os.pathsep) if p]
-    # Last resort (and the usual case): this checkout, through .cache/collections.
-    base = root / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(root, target_is_directory=True)
-    paths.append(str(base))
+    paths.append(str(root / "collections"))  # this checkout, as ansible.cfg finds it
     _AnsibleCollectionFinder(paths=paths)._install()  # pylint: disable=protected-access
 
 

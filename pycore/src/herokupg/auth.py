@@ -18,9 +18,9 @@ from herokupg.redact import register_secret
 NETRC_MACHINE = "api.heroku.com"
 
 _HOW_TO = (
-    "Give it one of three ways: the api_key option (api_key= argument), the HEROKU_API_KEY "
-    "environment variable, or run `heroku login`, which stores it in ~/.netrc as machine "
-    f"{NETRC_MACHINE} (set NETRC to use another file)."
+    "Set the HEROKU_API_KEY environment variable (or a module's api_key option), or run "
+    f"`heroku login`, which stores the key in ~/.netrc as machine {NETRC_MACHINE} (set NETRC to use "
+    "another file)."
 )
 
 

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from herokupg import __version__
+
     parser = argparse.ArgumentParser(prog="herokupg", description="Heroku Postgres operations as code.")
+    parser.add_argument("--version", action="version", version=f"herokupg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     from herokupg.sandbox.cli import add_sandbox_parser
 

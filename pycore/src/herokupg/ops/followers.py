@@ -23,6 +23,7 @@ from herokupg.ops.replication_common import (
     create_addon,
     delete_addon,
     follows,
+    name_taken_advice,
     reference,
     resolved_from,
     wait_gone,
@@ -170,7 +171,7 @@ def ensure_follower(
     if name is not None and state == "present" and keep and result.data["follower"] is None:
         if ctx.wait.enabled and not ctx.check_mode:  # an adopted add-on turned out to be something else
             raise ValidationError(
-                f"{name} on {app} is not a follower of {result.data['leader']}; remove it or rename."
+                f"{name} on {app} is not a follower of {result.data['leader']}; {name_taken_advice(state)}"
             )
     return result
 
@@ -198,7 +199,7 @@ def _ensure_named(
         else:
             raise ValidationError(
                 f"{name} on {app} is {att.addon.name} ({att.plan_name or 'unknown plan'}), which is not a "
-                f"follower of {leader_name}; pick another name, or remove it first."
+                f"follower of {leader_name}; {name_taken_advice(state)}"
             )
     names = _follower_names(existing)
     if state == "absent":

@@ -22,6 +22,7 @@ from herokupg.ops.replication_common import (
     create_addon,
     delete_addon,
     describe_attachment,
+    name_taken_advice,
     reference,
     wait_gone,
     wait_ready,
@@ -104,7 +105,7 @@ def ensure_fork(
         else:
             raise ValidationError(
                 f"{name} on {app} is {att.addon.name} ({att.plan_name or 'unknown plan'}), which is not a "
-                f"fork of {source_name}; pick another name, or remove it first."
+                f"fork of {source_name}; {name_taken_advice(state)}"
             )
 
     result = Result(before={"name": name, "present": ours is not None, "source": source_name})
@@ -145,7 +146,7 @@ def ensure_fork(
     fork = None if ctx.check_mode and ours is None else describe_attachment(ctx, app, name, names)
     if fork is not None and fork.get("provisioned") and fork.get("forked_from") is None:
         raise ValidationError(
-            f"{name} on {app} is not a fork of {source_name}; remove it or pick another name."
+            f"{name} on {app} is not a fork of {source_name}; {name_taken_advice(state)}"
         )
     result.data = {"fork": fork, "source": source_name}
     return result

@@ -44,6 +44,13 @@ def check_attachment_name(name: str, what: str) -> str:
     return name
 
 
+def name_taken_advice(state: str) -> str:
+    """What to do when the attachment name asked for holds another database than the one managed."""
+    if state == "absent":
+        return "nothing was destroyed (to destroy it, use heroku_pg_database with state: absent)."
+    return "pick another name, or destroy it with heroku_pg_database (state: absent)."
+
+
 def check_plan(plan: str, verb: str) -> str:
     """A ``heroku-postgresql`` plan, production tier (Essential can't follow, fork or roll back)."""
     full = plan if ":" in plan else f"heroku-postgresql:{plan}"
@@ -189,19 +196,29 @@ def create_addon(
     attachment: str | None,
     description: str,
     find_created: Callable[[], Addon | None],
+    *,
+    addon_name: str | None = None,
+    confirm: str | None = None,
 ) -> Addon | None:
     """POST /apps/{app}/addons once. If the connection fails mid-request, re-read the state
-    (``find_created``) instead of sending it again: a second POST would make a second database."""
+    (``find_created``) instead of sending it again: a second POST would make a second database.
+    ``addon_name`` names the new add-on (else Heroku does); ``confirm`` is sent as given."""
     body: dict[str, Any] = {
         "plan": {"name": plan},
         "attachment": {"name": attachment} if attachment else {},
         "config": dict(config),
     }
+    if confirm is not None:
+        body["confirm"] = confirm
+    if addon_name is not None:
+        body["name"] = addon_name
     request = PlannedRequest("POST", f"/apps/{app}/addons", body, description)
 
     def send() -> Addon:
         try:
-            return ctx.api.create_addon(app, plan, config=config, attachment_name=attachment)
+            return ctx.api.create_addon(
+                app, plan, config=config, attachment_name=attachment, name=addon_name, confirm=confirm
+            )
         except ConnectionFailedError as exc:
             found = find_created()
             if found is not None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
+import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,51 @@ def add_sandbox_parser(subparsers: Any) -> None:
             help="state, token, pid and log ($HEROKUPG_SANDBOX_DIR, else ~/.local/state/herokupg/sandbox)",
         )
         if engine:
-            sub.add_argument("--engine", help="database engine (default: the remembered one, else memory)")
+            sub.add_argument(
+                "--engine", metavar="{memory,postgres}",
+                help="database engine (default: the one this state dir was created with, else postgres when "
+                "PostgreSQL server binaries can run here, else memory)",
+            )
             sub.add_argument("--token", help="API token to accept (default: the state dir's, else a new one)")
         return sub
 
-    common("serve", "serve in the foreground until interrupted", engine=True).set_defaults(handler=_serve)
-    common("start", "start in the background and wait until it answers", engine=True).set_defaults(
-        handler=_start
+    common("serve", "serve in the foreground until interrupted", engine=True).set_defaults(
+        handler=_needs_extra(_serve)
     )
-    common("stop", "stop the background sandbox").set_defaults(handler=_stop)
-    common("status", "say whether the sandbox runs (exit 0) or not (exit 3)").set_defaults(handler=_status)
-    common("env", "print shell exports pointing the Heroku CLI at the sandbox").set_defaults(handler=_env)
+    common("start", "start in the background and wait until it answers", engine=True).set_defaults(
+        handler=_needs_extra(_start)
+    )
+    common("stop", "stop the background sandbox").set_defaults(handler=_needs_extra(_stop))
+    common("status", "say whether the sandbox runs (exit 0) or not (exit 3)").set_defaults(
+        handler=_needs_extra(_status)
+    )
+    common("env", "print shell exports pointing the Heroku CLI at the sandbox").set_defaults(
+        handler=_needs_extra(_env)
+    )
+
+
+EXTRA_MODULES = ("httpx", "starlette", "uvicorn")
+
+
+def _needs_extra(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Say what to install, instead of a traceback, when herokupg came without its [sandbox] extra."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in EXTRA_MODULES:
+                raise
+            print(
+                f"herokupg sandbox: {exc.name} is missing: the sandbox needs herokupg's [sandbox] extra "
+                f"({', '.join(EXTRA_MODULES)}). Install herokupg with it, e.g. "
+                "pip install 'dist/herokupg-<version>-py3-none-any.whl[sandbox]' (make package builds the "
+                "wheel), or from a clone pip install -e 'pycore[sandbox]' (make venv does).",
+                file=sys.stderr,
+            )
+            return 1
+
+    return run
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -132,8 +167,20 @@ def _start(args: argparse.Namespace) -> int:
         return 1
     print(f"herokupg sandbox running at {started.url} ({engine} engine: {why}; pid {started.pid})")
     where = shlex.quote(str(state_dir))
-    print(f'Point the Heroku CLI at it with: eval "$(herokupg sandbox env --state-dir {where})"')
+    print(f'Point the Heroku CLI at it with: eval "$({command_name()} sandbox env --state-dir {where})"')
     return 0
+
+
+def command_name() -> str:
+    """How to run this herokupg from a shell here: ``herokupg`` when that is on PATH and is this one,
+    else its full path (e.g. .venv/bin/herokupg, not on PATH until the venv is activated)."""
+    script = Path(sys.executable).parent / "herokupg"
+    if not script.exists():
+        return f"{shlex.quote(sys.executable)} -m herokupg.cli"
+    found = shutil.which("herokupg")
+    if found and Path(found).resolve() == script.resolve():
+        return "herokupg"
+    return shlex.quote(str(script))
 
 
 def _stop(args: argparse.Namespace) -> int:

@@ -214,13 +214,12 @@ def seed_database(
 
 
 def collections_dir(checkout: Path) -> Path:
-    """A collections dir where herokuops.postgres is ``checkout`` (a symlink under its .cache, made
-    once), for ANSIBLE_COLLECTIONS_PATH: ansible runs the collection from the working tree."""
-    base = checkout / ".cache" / "collections"
-    link = base / "ansible_collections" / "herokuops" / "postgres"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(checkout, target_is_directory=True)
+    """The checkout's collections dir (``collections/``, where ansible_collections/herokuops/postgres
+    is a symlink back to the checkout), for ANSIBLE_COLLECTIONS_PATH: ansible runs the collection
+    from the working tree."""
+    base = checkout / "collections"
+    if not (base / "ansible_collections" / "herokuops" / "postgres" / "galaxy.yml").is_file():
+        raise FileNotFoundError(f"{base}/ansible_collections/herokuops/postgres does not lead to {checkout}")
     return base
 
 

@@ -92,7 +92,7 @@ def _output(
         source = f"app {args.app}" if args.app else ("standard input" if args.file == "-" else args.file)
         page = htmlreport.page_input(data, analyzer.report, source=source, show_values=args.show_values)
         return htmlreport.render_page(page) if renderer is None else str(renderer.render(page))
-    return render.table(data, width=args.width)
+    return render.table(data, width=args.width, show_values=args.show_values)
 
 
 def _emit(text: str, args: argparse.Namespace) -> None:
@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"herokupg slow-queries: error: {problem}", file=sys.stderr)
         return 2
     from herokupg.errors import HerokuPgError
+    from herokupg.slowlog import render
 
     renderer = None
     try:
@@ -155,6 +156,17 @@ def run(args: argparse.Namespace) -> int:
             renderer = BackgroundRenderer()
         if args.file:
             analyzer = _read_file(args)
+            stats = analyzer.report.summary()
+            if not stats["postgres_lines"]:
+                # Not an empty report: the wrong input (a file of other logs, or nothing at all).
+                where = "stdin" if args.file == "-" else args.file
+                read = render.plural(stats["lines"], "line")
+                print(
+                    f"herokupg slow-queries: no Heroku Postgres log line in {where} ({read} read): "
+                    "give it `heroku logs -p postgres` output.",
+                    file=sys.stderr,
+                )
+                return 1
             _emit(_output(analyzer, args, None, renderer), args)
             return 0
         return _run_app(args, renderer)

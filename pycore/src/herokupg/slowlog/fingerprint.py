@@ -95,6 +95,12 @@ _NEG = re.compile(
 )
 _OP = re.compile(r" ?([-+*/<>=~!@#%^&|]+) ?")
 _LIST = re.compile(r"\(\?(?:,\?)+\)|(?<=\bin)\(\?\)")
+# Keywords keep a space before a parenthesis (`in (...)`, `values (...)`, `exists (select`); function
+# calls do not (`count(*)`), as people write them.
+_KEYWORD_PAREN = re.compile(
+    r"\b(in|values|where|and|or|not|on|as|from|join|using|select|then|else|when|exists|returning|over|"
+    r"filter|set|into|by|with|lateral|union|all)\("
+)
 _ARRAY = re.compile(r"(?<=\barray)\[\?(?:,\?)*\]")
 _ROWS = re.compile(r"\((?:\.\.\.|\?)\)(?:,\((?:\.\.\.|\?)\))+|\(\.\.\.\)(?:,\(\.\.\.\))+")
 _ROW = r"\([^()]*+(?:\([^()]*+\)[^()]*+)*+\)"  # (...) holding at most one level of (...)
@@ -194,7 +200,7 @@ def _shape(lexed: str) -> str:
     if "values" in text:
         text = _VALUES_ROWS.sub(_values_rows, text)
     text = text.rstrip("; ")
-    return text.replace(",", ", ")
+    return _KEYWORD_PAREN.sub(r"\1 (", text).replace(",", ", ")
 
 
 def fingerprint(normalized: str) -> str:

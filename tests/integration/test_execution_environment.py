@@ -61,9 +61,9 @@ def test_top_level_files_link_to_meta() -> None:
 
 
 def test_requirements_name_herokupgs_libraries_with_its_bounds() -> None:
-    """httpx and pydantic, as pycore/pyproject.toml declares them (its lower bounds are tested)."""
+    """httpx, pydantic and tqdm, as pycore/pyproject.toml declares them (lower bounds are tested)."""
     declared = tomllib.loads((ROOT / "pycore" / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert sorted(d.split(">")[0] for d in declared) == ["httpx", "pydantic"]
+    assert sorted(d.split(">")[0] for d in declared) == ["httpx", "pydantic", "tqdm"]
     lines = (ROOT / "meta" / "requirements.txt").read_text().splitlines()
     assert set(declared) <= set(lines), (declared, lines)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from herokupg.errors import ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, Result
-from herokupg.ops.info import describe, url_names
+from herokupg.ops.info import addon_names, describe, url_names
 from herokupg.ops.replication_common import (
     Readiness,
     attachment_named,
@@ -300,7 +300,7 @@ def _report(
     pending = [p for p in pending if p.addon.name in keep]  # ours, still provisioning
     names = url_names(attachments, [leader_info, *(f.info for f in found)])
     described = [
-        describe(resolved_from(app, f.attachment, attachments), f.info, names)
+        describe(resolved_from(app, f.attachment, attachments), f.info, names, addon_names(attachments))
         for f in sorted(found + pending, key=lambda f: f.attachment.name)
     ]
     data: dict[str, Any] = {"leader": leader.config_var.removesuffix("_URL"), "followers": described}

@@ -14,7 +14,7 @@ from typing import Any
 from herokupg.errors import APIError, ConnectionFailedError, NotFoundError, ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result
-from herokupg.ops.info import behind_by_commits, describe
+from herokupg.ops.info import addon_names, behind_by_commits, describe
 from herokupg.resolve import (
     ResolvedDatabase,
     is_essential_tier,
@@ -100,7 +100,8 @@ def describe_attachment(
         db = resolve_database(ctx.reads, app, name)
     except NotFoundError:
         return None
-    return describe(db, ctx.reads.database(db.addon_id), url_names)
+    ids = addon_names(ctx.reads.list_attachments(app))
+    return describe(db, ctx.reads.database(db.addon_id), url_names, ids)
 
 
 @dataclass

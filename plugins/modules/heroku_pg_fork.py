@@ -55,6 +55,15 @@ options:
       - Roll back by this interval from now, for example V(3 days 7 hours).
       - Mutually exclusive with O(to).
     type: str
+  confirm:
+    description:
+      - The app name, given when Heroku asks for a confirmation before it creates the add-on
+        (HTTP 423 C(confirmation_required), as for apps in a Private Space or Shield). The
+        request is then repeated with it, as the Heroku CLI's C(--confirm) does.
+      - Without it such a request fails and says so; nothing is created.
+      - Never needed to re-run a task: an existing fork is found by its attachment name.
+    type: str
+    version_added: "0.2.0"
   plan:
     description:
       - Plan of a new fork, for example V(heroku-postgresql:standard-0). Defaults to the source's plan.
@@ -134,6 +143,7 @@ def main():
             to=dict(type="str"),
             by=dict(type="str"),
             plan=dict(type="str"),
+            confirm=dict(type="str"),
         ),
         waits=True,
         mutually_exclusive=[["to", "by"], ["fast", "to"], ["fast", "by"]],
@@ -150,6 +160,7 @@ def main():
             to=p["to"],
             by=p["by"],
             plan=p["plan"],
+            confirm=p["confirm"],
         ),
         database=p["name"],
     )

@@ -50,8 +50,12 @@ class Replayed:
         )
 
 
-def replayed(*names: str, repeat: Iterable[str] = (), check_mode: bool = False, wait: bool = True) -> Replayed:
-    return Replayed(Replay(script(*names), repeat=[CORPUS[n] for n in repeat]), check_mode=check_mode, wait=wait)
+def replayed(
+    *names: str, repeat: Iterable[str] = (), check_mode: bool = False, wait: bool = True
+) -> Replayed:
+    return Replayed(
+        Replay(script(*names), repeat=[CORPUS[n] for n in repeat]), check_mode=check_mode, wait=wait
+    )
 
 
 @pytest.fixture(autouse=True)

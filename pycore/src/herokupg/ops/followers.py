@@ -18,6 +18,7 @@ from herokupg.ops.replication_common import (
     Readiness,
     attachment_named,
     check_attachment_name,
+    check_confirm,
     check_plan,
     check_source_tier,
     create_addon,
@@ -130,9 +131,14 @@ def ensure_follower(
     state: State = "present",
     plan: str | None = None,
     max_lag: int = 0,
+    confirm: str | None = None,
 ) -> Result:
-    """Ensure the follower ``name`` of ``leader`` is present/absent, or exactly ``count`` followers."""
+    """Ensure the follower ``name`` of ``leader`` is present/absent, or exactly ``count`` followers.
+
+    ``confirm`` (the app name) answers Heroku when it asks to confirm a new add-on (423).
+    """
     _validate(name, count, state, max_lag, plan)
+    check_confirm(app, confirm)
     leader_db = resolve_database(ctx.reads, app, leader)
     leader_info = ctx.reads.database(leader_db.addon_id)
     if leader_info is None:
@@ -151,7 +157,7 @@ def ensure_follower(
     result = Result()
     leader_name = leader_db.config_var.removesuffix("_URL")
     result.before = {"leader": leader_name, "followers": _follower_names(existing)}
-    ctx_args = (ctx, app, leader_db, plan_full, result)
+    ctx_args = (ctx, app, leader_db, plan_full, result, confirm)
     if name is not None:
         keep = _ensure_named(*ctx_args, attachments, existing, name, state, plan)
     else:
@@ -181,6 +187,7 @@ def _ensure_named(
     leader: ResolvedDatabase,
     plan: str,
     result: Result,
+    confirm: str | None,
     attachments: list[Attachment],
     existing: list[Follower],
     name: str,
@@ -228,6 +235,7 @@ def _ensure_named(
         name,
         f"Create a {plan} follower of {leader_name} attached as {name}",
         find_created,
+        confirm,
     )
     return [created.name] if created else []
 
@@ -238,6 +246,7 @@ def _ensure_count(
     leader: ResolvedDatabase,
     plan: str,
     result: Result,
+    confirm: str | None,
     attachments: list[Attachment],
     existing: list[Follower],
     count: int,
@@ -270,6 +279,7 @@ def _ensure_count(
             None,
             f"Create a {plan} follower of {leader_name}",
             find_created,
+            confirm,
         )
         if created is not None:
             known.add(created.id)

@@ -17,6 +17,7 @@ from herokupg.ops.replication_common import (
     Readiness,
     attachment_named,
     check_attachment_name,
+    check_confirm,
     check_plan,
     check_source_tier,
     create_addon,
@@ -80,9 +81,14 @@ def ensure_fork(
     to: str | None = None,
     by: str | None = None,
     plan: str | None = None,
+    confirm: str | None = None,
 ) -> Result:
-    """Ensure the fork attached as ``name`` of ``source`` is present (and available) or absent."""
+    """Ensure the fork attached as ``name`` of ``source`` is present (and available) or absent.
+
+    ``confirm`` (the app name) answers Heroku when it asks to confirm a new add-on (423).
+    """
     _validate(name, state, fast, to, by, plan)
+    check_confirm(app, confirm)
     source_db = resolve_database(ctx.reads, app, source)
     source_info = ctx.reads.database(source_db.addon_id)
     if source_info is None:
@@ -135,6 +141,7 @@ def ensure_fork(
             name,
             f"Create a {plan_full} {what} attached as {name}",
             find_created,
+            confirm,
         )
     elif plan is not None and ours.plan_name and ours.plan_name != plan_full:
         result.warnings.append(

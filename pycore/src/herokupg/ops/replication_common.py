@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from herokupg.errors import APIError, ConnectionFailedError, NotFoundError, ValidationError
+from herokupg.errors import (
+    APIError,
+    ConfirmationRequiredError,
+    ConflictError,
+    ConnectionFailedError,
+    NotFoundError,
+    ValidationError,
+)
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result
 from herokupg.ops.info import addon_names, behind_by_commits, describe
@@ -181,6 +188,15 @@ def wait_gone(ctx: Context, app: str, addon: str) -> None:
     ctx.wait_until(probe, resource=f"{addon} on {app}", goal="be destroyed")
 
 
+def check_confirm(app: str, confirm: str | None) -> str | None:
+    """``confirm`` for an add-on Heroku may ask to confirm (423): the app name, or nothing."""
+    if confirm is not None and confirm != app:
+        raise ValidationError(
+            f"confirm must be the app name ({app}) to confirm a new billed add-on there, got {confirm!r}."
+        )
+    return confirm
+
+
 def create_addon(
     ctx: Context,
     result: Result,
@@ -190,9 +206,15 @@ def create_addon(
     attachment: str | None,
     description: str,
     find_created: Callable[[], Addon | None],
+    confirm: str | None = None,
 ) -> Addon | None:
     """POST /apps/{app}/addons once. If the connection fails mid-request, re-read the state
-    (``find_created``) instead of sending it again: a second POST would make a second database."""
+    (``find_created``) instead of sending it again: a second POST would make a second database.
+
+    When Heroku asks for a confirmation (423, e.g. an app in a Private Space or Shield), the POST is
+    repeated with ``confirm`` as the CLI does, unless the refusal came from another run having just
+    attached the same name: then that add-on is used, as a rerun would find it.
+    """
     body: dict[str, Any] = {
         "plan": {"name": plan},
         "attachment": {"name": attachment} if attachment else {},
@@ -200,9 +222,11 @@ def create_addon(
     }
     request = PlannedRequest("POST", f"/apps/{app}/addons", body, description)
 
-    def send() -> Addon:
+    def post(confirmed: str | None) -> Addon:
         try:
-            return ctx.api.create_addon(app, plan, config=config, attachment_name=attachment)
+            return ctx.api.create_addon(
+                app, plan, config=config, attachment_name=attachment, confirm=confirmed
+            )
         except ConnectionFailedError as exc:
             found = find_created()
             if found is not None:
@@ -219,6 +243,31 @@ def create_addon(
                 method="POST",
                 url=exc.url,
             ) from None
+
+    def send() -> Addon:
+        try:
+            return post(None)
+        except (ConfirmationRequiredError, ConflictError) as exc:
+            found = find_created()
+            if found is not None:  # another run created it meanwhile: use it, never a second one
+                where = f"{attachment} on {app}" if attachment else f"a new add-on on {app}"
+                result.warnings.append(
+                    f"{where} was created by another run while this one was creating it (Heroku answered "
+                    f"{exc.status} {exc.error_id}); this run uses {found.name} instead of a second, billed "
+                    "add-on."
+                )
+                return found
+            if not isinstance(exc, ConfirmationRequiredError):
+                raise
+            if confirm is None:
+                raise ConfirmationRequiredError(
+                    f"Heroku asks for a confirmation before creating {plan} on {app}: {exc.message} "
+                    f"Set confirm: {app} to create it. Nothing was created.",
+                    status=exc.status,
+                    error_id=exc.error_id,
+                    request_id=exc.request_id,
+                ) from None
+            return post(confirm)
 
     return ctx.write(result, request, send)
 

@@ -102,6 +102,19 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             store.save()
             return json_response([formation_json(app, entry) for entry in app.formation])
 
+    def put_space(call: Call) -> Response:
+        # Apps in a Private Space (or Shield) make add-on creation ask for a confirmation (423).
+        space = call.body.get("space")
+        valid = space is None or (isinstance(space, str) and re.fullmatch(r"[a-z][a-z0-9-]{0,29}", space))
+        if not valid:
+            raise invalid_params('Body must be {"space": "<space name>"} or {"space": null}.')
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            app.space = space
+            app.updated_at = store.now()
+            store.save()
+            return json_response({"app": app.name, "space": app.space})
+
     return [
         Route("/_sandbox/public/health", endpoint(health), methods=["GET"]),
         Route("/_sandbox/reset", endpoint(reset), methods=["POST"]),
@@ -115,6 +128,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/_sandbox/clock", endpoint(clock), methods=["GET"]),
         Route("/_sandbox/clock/advance", endpoint(advance), methods=["POST"]),
         Route("/_sandbox/apps/{app}/formation", endpoint(put_formation), methods=["PUT"]),
+        Route("/_sandbox/apps/{app}/space", endpoint(put_space), methods=["PUT"]),
     ]
 
 

@@ -39,6 +39,11 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 raise platform_ops.confirmation_required(
                     app, f"{attachment} is already attached to {app.name}; the new add-on would replace it."
                 )
+            if app.space and request.confirm != app.name:
+                raise platform_ops.confirmation_required(
+                    app, f"This add-on is not automatically networked with the Private Space {app.space}; "
+                    "configure network access with `heroku pg:settings` once it is created.",
+                )
             now = store.now()
             addon = Addon(
                 id=new_id(), name=name, app_id=app.id, plan=plan, state="provisioning",

@@ -72,7 +72,7 @@ def app_json(app: App) -> dict[str, Any]:
         "owner": owner(),
         "organization": None,
         "team": None,
-        "space": None,
+        "space": {**_ref("space", app.space), "shield": False} if app.space else None,
         "region": {"id": REGIONS.get(app.region, REGIONS["us"]), "name": app.region},
         "repo_size": None,
         "slug_size": None,

@@ -23,26 +23,19 @@ import httpx
 
 KINDS = ("recording", "derived", "schema-example", "stub")
 
-# Every route herokupg.api calls, as "METHOD template" (templates name their variable segments).
+# Every route the modules call (through herokupg.ops), as "METHOD template".
 ROUTES = (
-    "GET /apps/{app}",
     "GET /apps/{app}/config-vars",
-    "GET /apps/{app}/addons",
     "GET /apps/{app}/addons/{addon}",
-    "GET /addons/{addon}",
     "POST /apps/{app}/addons",
     "DELETE /apps/{app}/addons/{addon}",
-    "POST /actions/addons/resolve",
     "GET /apps/{app}/addon-attachments",
-    "GET /addons/{addon}/addon-attachments",
     "POST /actions/addon-attachments/resolve",
     "POST /addon-attachments",
-    "DELETE /addon-attachments/{attachment}",
     "POST /apps/{app}/log-sessions",
     "GET /apps/{app}/releases",
     "GET /apps/{app}/releases/{release}",
     "GET /apps/{app}/formation",
-    "GET /account/rate-limits",
     "GET /client/v11/databases/{db}",
     "GET /client/v11/databases/{db}/wait_status",
     "PUT /client/v11/databases/{db}/unfollow",
@@ -55,12 +48,21 @@ ROUTES = (
     "GET /client/v11/apps/{app}/transfers/{transfer}",
     "DELETE /client/v11/apps/{app}/transfers/{transfer}",
     "POST /client/v11/apps/{app}/transfers/{transfer}/actions/public-url",
-    "POST /client/v11/apps/{app}/transfers/{transfer}/actions/cancel",
     "GET /postgres/v0/databases/{db}/config",
     "PATCH /postgres/v0/databases/{db}/config",
 )
-# Recorded, but not called by herokupg (kept for what they show: the HTML 404 of /postgres/v0).
-OTHER_ROUTES = ("POST /postgres/v0/databases/{db}/credentials/{credential}/credentials_rotation",)
+# herokupg.api calls these too (no module does), and the recordings hold a few more.
+OTHER_ROUTES = (
+    "GET /apps/{app}",
+    "GET /apps/{app}/addons",
+    "GET /addons/{addon}",
+    "POST /actions/addons/resolve",
+    "GET /addons/{addon}/addon-attachments",
+    "DELETE /addon-attachments/{attachment}",
+    "GET /account/rate-limits",
+    "POST /client/v11/apps/{app}/transfers/{transfer}/actions/cancel",
+    "POST /postgres/v0/databases/{db}/credentials/{credential}/credentials_rotation",
+)
 
 
 def _pattern(template: str) -> re.Pattern[str]:

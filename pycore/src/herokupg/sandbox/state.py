@@ -81,6 +81,7 @@ class App:
     stack: str = "heroku-24"
     generation: str = "cedar"
     maintenance: bool = False
+    space: str | None = None  # a Private Space: new add-ons need confirm (423 confirmation_required)
     config_vars: dict[str, str] = field(default_factory=dict)  # user-set vars only
     formation: list[dict[str, Any]] = field(default_factory=list)
     transfer_seq: int = 0  # last transfer num used for this app

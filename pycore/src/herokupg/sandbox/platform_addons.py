@@ -56,7 +56,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         provider.after_create(sb, addon)
         with store.lock:
             current = store.state.addons.get(addon.id, addon)
-            return json_response(addon_json(sb, current), status=201)
+            return json_response(addon_json(sb, current, price=True), status=201)
 
     def list_all(call: Call) -> Response:
         with store.lock:
@@ -105,7 +105,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 addon = _addon_on_app(sb, app, call.params["addon"], billed=True)
             else:
                 addon = platform_ops.get_addon(store, call.params["addon"])
-            body = addon_json(sb, addon)
+            body = addon_json(sb, addon, price=True)
             platform_ops.destroy_addon(sb, addon)
             store.save()
         body["state"] = "deprovisioned"

@@ -21,7 +21,7 @@ UNITS_ARGS ?=
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(abspath $(CACHE))/collections \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections
+.PHONY: test lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench collections test-live
 
 venv: $(VENV)/.installed
 
@@ -74,6 +74,16 @@ units: venv
 	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
 
 test: lint pytest sanity units
+
+# Against real Heroku (not part of `make test`): HEROKU_API_KEY=... make test-live HEROKU_LIVE_APP=myapp
+# runs the read-only set; HEROKU_LIVE_WRITE=backup|all adds the write set, its cost printed first.
+# Without a key or an app every test is skipped and the summary says why.
+HEROKU_LIVE_APP ?=
+HEROKU_LIVE_DATABASE ?=
+HEROKU_LIVE_WRITE ?=
+test-live: venv
+	HEROKU_LIVE=1 HEROKU_LIVE_APP="$(HEROKU_LIVE_APP)" HEROKU_LIVE_DATABASE="$(HEROKU_LIVE_DATABASE)" \
+	  HEROKU_LIVE_WRITE="$(HEROKU_LIVE_WRITE)" $(PYTEST) -rs tests/live $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output

@@ -49,15 +49,6 @@ options:
       - Plan of a new follower, for example V(heroku-postgresql:standard-0) or V(standard-0).
       - Defaults to the leader's plan. The plan of an existing follower is not changed.
     type: str
-  confirm:
-    description:
-      - The app name, given when Heroku asks for a confirmation before it creates the add-on
-        (HTTP 423 C(confirmation_required), as for apps in a Private Space or Shield). The
-        request is then repeated with it, as the Heroku CLI's C(--confirm) does.
-      - Without it such a request fails and says so; nothing is created.
-      - Never needed to re-run a task: an existing follower is found by its attachment name.
-    type: str
-    version_added: "0.2.0"
   max_lag:
     description:
       - While waiting, a follower counts as caught up when it is at most this many commits behind its leader.
@@ -66,6 +57,7 @@ options:
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
+  - herokuops.postgres.heroku.ADDON_CONFIRM
   - herokuops.postgres.attributes
 attributes:
   check_mode:

@@ -55,15 +55,6 @@ options:
       - Roll back by this interval from now, for example V(3 days 7 hours).
       - Mutually exclusive with O(to).
     type: str
-  confirm:
-    description:
-      - The app name, given when Heroku asks for a confirmation before it creates the add-on
-        (HTTP 423 C(confirmation_required), as for apps in a Private Space or Shield). The
-        request is then repeated with it, as the Heroku CLI's C(--confirm) does.
-      - Without it such a request fails and says so; nothing is created.
-      - Never needed to re-run a task: an existing fork is found by its attachment name.
-    type: str
-    version_added: "0.2.0"
   plan:
     description:
       - Plan of a new fork, for example V(heroku-postgresql:standard-0). Defaults to the source's plan.
@@ -71,6 +62,7 @@ options:
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
+  - herokuops.postgres.heroku.ADDON_CONFIRM
   - herokuops.postgres.attributes
 attributes:
   check_mode:

@@ -19,6 +19,9 @@ from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_di
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
+# Heroku never answers at once: add-ons provision, backups and restores run. The suite's sandboxes
+# take seconds too (not minutes), so every module meets its waits; a test may set its own.
+REALISTIC_DELAYS = {"provision_delay": 2.0, "transfer_delay": 2.0}
 
 
 def collections_path() -> Path:

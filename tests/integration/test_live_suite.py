@@ -14,19 +14,45 @@ from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 def run_live(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("HEROKU_")}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "-rs", "tests/live"]
-    return subprocess.run(cmd, cwd=ROOT, env={**base, "HEROKU_LIVE": "1", **env}, capture_output=True, text=True,
-                          timeout=600, check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        "-rs",
+        "tests/live",
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env={**base, "HEROKU_LIVE": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_the_read_and_write_sets_pass_and_print_the_cost_first(sandbox: RunningSandbox) -> None:
     seed_app(sandbox, "shop")
     database = seed_database(sandbox, "shop")
     with sandbox.http() as http:
-        http.post(f"/client/v11/databases/{database['id']}/transfer-schedules",
-                  json={"hour": "02", "timezone": "UTC", "schedule_name": "DATABASE_URL"}).raise_for_status()
-    result = run_live({"HEROKU_API_KEY": sandbox.token, "HEROKU_API_URL": sandbox.url,
-                       "HEROKU_LIVE_APP": "shop", "HEROKU_LIVE_WRITE": "all"})
+        http.post(
+            f"/client/v11/databases/{database['id']}/transfer-schedules",
+            json={"hour": "02", "timezone": "UTC", "schedule_name": "DATABASE_URL"},
+        ).raise_for_status()
+    result = run_live(
+        {
+            "HEROKU_API_KEY": sandbox.token,
+            "HEROKU_API_URL": sandbox.url,
+            "HEROKU_LIVE_APP": "shop",
+            "HEROKU_LIVE_WRITE": "all",
+        }
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0 and "7 passed" in out, out
     plan = out.index("WRITE SET on shop")

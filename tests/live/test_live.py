@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import APP, DATABASE, FOLLOWER, context, skip_reason, writes
-
 from herokupg.ops.backup_info import backup_info
 from herokupg.ops.backups import BackupRequest, capture_backup, delete_backup
 from herokupg.ops.base import Context
@@ -14,6 +12,7 @@ from herokupg.ops.schedules import ensure_schedule, own_schedule
 from herokupg.ops.settings import ensure_settings
 from herokupg.ops.slow_queries import slow_query_report
 from herokupg.resolve import resolve_database
+from live_env import APP, DATABASE, FOLLOWER, context, skip_reason, writes
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=f"make test-live: {skip_reason()}")
 STATES = {"completed", "failed", "running", "pending", "canceled"}
@@ -61,7 +60,9 @@ def test_slow_queries_read(ctx: Context) -> None:
 
 
 # -- the write set: only with HEROKU_LIVE_WRITE (printed with its cost before the run) -------------
-@pytest.mark.skipif("backup" not in writes(), reason="the write set runs only with HEROKU_LIVE_WRITE=backup|all")
+@pytest.mark.skipif(
+    "backup" not in writes(), reason="the write set runs only with HEROKU_LIVE_WRITE=backup|all"
+)
 def test_a_backup_is_captured_signed_and_deleted(ctx: Context) -> None:
     result = capture_backup(ctx, BackupRequest(APP, DATABASE, url=True))
     backup = result.data["backup"]
@@ -73,7 +74,9 @@ def test_a_backup_is_captured_signed_and_deleted(ctx: Context) -> None:
         assert deleted.changed
 
 
-@pytest.mark.skipif("follower" not in writes(), reason="followers are created only with HEROKU_LIVE_WRITE=all")
+@pytest.mark.skipif(
+    "follower" not in writes(), reason="followers are created only with HEROKU_LIVE_WRITE=all"
+)
 def test_a_follower_is_created_waited_for_and_destroyed(ctx: Context) -> None:
     try:
         created = ensure_follower(ctx, APP, name=FOLLOWER, leader=DATABASE)

@@ -37,8 +37,6 @@ def addon_names(attachments: Iterable[Attachment]) -> dict[str, str]:
     default-credential attachment. Heroku names a fork's source by add-on id (``forked_from``)."""
     names: dict[str, str] = {}
     for att in attachments:
-        if att.namespace and att.namespace != POOLER_NAMESPACE:
-            continue
         if att.namespace is None and (att.addon.id not in names or att.name == "DATABASE"):
             names[att.addon.id] = att.name
     return names

@@ -20,8 +20,12 @@ from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_di
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
 # Heroku never answers at once: add-ons provision, backups and restores run. The suite's sandboxes
-# take seconds too (not minutes), so every module meets its waits; a test may set its own.
-REALISTIC_DELAYS = {"provision_delay": 2.0, "transfer_delay": 2.0}
+# take seconds too (not minutes), so every module meets its waits; a test may set its own. The
+# same variables as the molecule scenarios' change them (0 for the old instant sandbox).
+REALISTIC_DELAYS = {
+    "provision_delay": float(os.environ.get("HEROKUPG_SANDBOX_PROVISION_DELAY", "2")),
+    "transfer_delay": float(os.environ.get("HEROKUPG_SANDBOX_TRANSFER_DELAY", "2")),
+}
 
 
 def collections_path() -> Path:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,20 @@ class Ansible:
 def sandbox_state(sandbox: RunningSandbox) -> dict[str, Any]:
     state: dict[str, Any] = sandbox.admin("GET", "state")
     return state
+
+
+def settled(sandbox: RunningSandbox, timeout: float = 60) -> dict[str, Any]:
+    """The sandbox's state once nothing is provisioning or running any more (with delays on, what a
+    test set up a moment ago may still be): a "before" to compare an "after" with."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = sandbox_state(sandbox)
+        busy = [a["name"] for a in state["addons"].values() if a["state"] == "provisioning"]
+        busy += [str(t["num"]) for t in state["transfers"].values() if t["finished_at"] is None]
+        if not busy:
+            return state
+        assert time.monotonic() < deadline, f"still busy after {timeout} s: {busy}"
+        time.sleep(0.2)
 
 
 def run_tool(cmd: list[str], *, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:

@@ -67,7 +67,7 @@ def test_the_corpus_holds_enough_real_recordings_with_provenance() -> None:
         assert e.route is not None, f"{e.name}: {e.method} {e.url} is no known route"
 
 
-def test_every_exchange_of_the_corpus_is_a_route_herokupg_calls_or_a_recorded_error() -> None:
+def test_every_exchange_of_the_corpus_is_on_a_known_route() -> None:
     for e in CORPUS.exchanges.values():
         assert e.route in ROUTES or e.route in OTHER_ROUTES, e.name
 

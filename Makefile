@@ -26,7 +26,7 @@ COLLECTIONS := $(CURDIR)/collections
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test test-matrix lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench test-lower-bounds
+.PHONY: test test-matrix lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench test-lower-bounds test-live
 
 venv: $(VENV)/.installed
 
@@ -103,6 +103,16 @@ test-lower-bounds:
 # about 20-30 minutes, so not part of make test). MATRIX="2.16:3.11 ..." picks the cells.
 test-matrix: shellcheck
 	tests/sanity/run-matrix.sh
+
+# Against real Heroku (not part of `make test`): HEROKU_API_KEY=... make test-live HEROKU_LIVE_APP=myapp
+# runs the read-only set; HEROKU_LIVE_WRITE=backup|all adds the write set, its cost printed first.
+# Without a key or an app every test is skipped and the summary says why.
+HEROKU_LIVE_APP ?=
+HEROKU_LIVE_DATABASE ?=
+HEROKU_LIVE_WRITE ?=
+test-live: venv
+	HEROKU_LIVE=1 HEROKU_LIVE_APP="$(HEROKU_LIVE_APP)" HEROKU_LIVE_DATABASE="$(HEROKU_LIVE_DATABASE)" \
+	  HEROKU_LIVE_WRITE="$(HEROKU_LIVE_WRITE)" $(PYTEST) -rs tests/live $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CACHE) tests/output

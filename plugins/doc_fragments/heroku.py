@@ -89,3 +89,16 @@ options:
     type: float
     default: 5
 """
+
+    ADDON_CONFIRM = r"""
+options:
+  confirm:
+    description:
+      - The app name, given when Heroku asks for a confirmation before it creates the add-on
+        (HTTP 423 C(confirmation_required), as for apps in a Private Space or Shield). The
+        request is then repeated with it, as the Heroku CLI's C(--confirm) does.
+      - Without it such a request fails and says so; nothing is created.
+      - Never needed to re-run a task, which finds the existing add-on by its attachment name.
+    type: str
+    version_added: "0.2.0"
+"""

@@ -167,7 +167,8 @@ backup:
       type: str
       sample: completed
     succeeded:
-      description: Whether the backup completed successfully.
+      description: Whether the backup completed successfully; null while it is pending or running
+        (Heroku answers null until a transfer finishes).
       type: bool
       sample: true
     processed_bytes:

@@ -30,8 +30,8 @@ options:
     default: all
   succeeded:
     description:
-      - Only successful (V(true)) or only unsuccessful, running and pending (V(false)) transfers.
-      - Both when not set.
+      - Only successful (V(true)) or only failed (V(false)) transfers.
+      - Every transfer when not set, including running and pending ones (whose RV(transfers[].succeeded) is null).
     type: bool
   latest:
     description:
@@ -125,7 +125,7 @@ transfers:
       type: str
       sample: completed
     succeeded:
-      description: Whether it completed successfully.
+      description: Whether it completed successfully; null while it is pending or running.
       type: bool
       sample: true
     warnings:

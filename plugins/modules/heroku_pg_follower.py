@@ -57,6 +57,7 @@ options:
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
+  - herokuops.postgres.heroku.ADDON_CONFIRM
   - herokuops.postgres.attributes
 attributes:
   check_mode:
@@ -139,6 +140,7 @@ def main():
             leader=dict(type="str", default="DATABASE_URL"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             plan=dict(type="str"),
+            confirm=dict(type="str"),
             max_lag=dict(type="int", default=0),
         ),
         waits=True,
@@ -156,6 +158,7 @@ def main():
             leader=p["leader"],
             state=p["state"],
             plan=p["plan"],
+            confirm=p["confirm"],
             max_lag=p["max_lag"],
         ),
         database=p["name"] or p["leader"],

@@ -62,6 +62,7 @@ options:
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
+  - herokuops.postgres.heroku.ADDON_CONFIRM
   - herokuops.postgres.attributes
 attributes:
   check_mode:
@@ -134,6 +135,7 @@ def main():
             to=dict(type="str"),
             by=dict(type="str"),
             plan=dict(type="str"),
+            confirm=dict(type="str"),
         ),
         waits=True,
         mutually_exclusive=[["to", "by"], ["fast", "to"], ["fast", "by"]],
@@ -150,6 +152,7 @@ def main():
             to=p["to"],
             by=p["by"],
             plan=p["plan"],
+            confirm=p["confirm"],
         ),
         database=p["name"],
     )

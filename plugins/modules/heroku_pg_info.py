@@ -110,7 +110,9 @@ databases:
       type: int
       sample: 0
     forked_from:
-      description: For a fork, the name of its source.
+      description:
+        - For a fork, the name of its source on the app (Heroku names it by add-on id); the source's
+          add-on id when it is not attached to the app.
       type: str
       sample: DATABASE
     data_size:

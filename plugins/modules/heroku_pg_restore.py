@@ -121,7 +121,7 @@ restore:
       type: str
       sample: completed
     succeeded:
-      description: Whether it completed successfully.
+      description: Whether it completed successfully; null while it is pending or running.
       type: bool
       sample: true
 requests:

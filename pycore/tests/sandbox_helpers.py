@@ -105,9 +105,16 @@ def info(c: httpx.Client, addon_id: str) -> dict[str, Any]:
     return body
 
 
-def row(body: dict[str, Any], name: str) -> list[str]:
-    values: list[str] = next(r["values"] for r in body["info"] if r["name"] == name)
+def row(body: dict[str, Any], name: str) -> list[Any]:
+    """An info row's values; [] when absent (Heroku leaves empty rows out)."""
+    values: list[Any] = next((r["values"] for r in body["info"] if r["name"] == name), [])
     return values
+
+
+def assert_html_404(r: httpx.Response) -> None:
+    """The Data API's answer to a database id it does not know (yet), as recorded from Heroku."""
+    assert (r.status_code, r.text) == (404, "<h1>Not Found</h1>"), r.text
+    assert r.headers["content-type"].startswith("application/json")
 
 
 def assert_error(r: httpx.Response, status: int, error_id: str, *fragments: str) -> None:

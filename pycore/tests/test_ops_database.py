@@ -198,21 +198,16 @@ def test_losing_a_concurrent_creation_uses_the_winner(sandbox: RunningSandbox, a
     assert winner["attached_as"] == ["DATABASE"]
     assert result.data["database"]["addon"] == name
     assert not result.changed and result.requests == []
-    assert any("attached to shop by someone else" in w for w in result.warnings)
+    assert any("created by another run" in w for w in result.warnings)
 
 
 def test_confirmation_asked_by_heroku(sandbox: RunningSandbox, api: HerokuAPI) -> None:
-    """Apps in Private Spaces or Shield answer 423 to a new add-on; confirm repeats the request."""
+    """Apps in Private Spaces or Shield answer 423 to a new add-on; confirm goes with the request."""
     seed_app(sandbox, "shop")
-    fault = {
-        "kind": "error", "method": "POST", "path": "^/apps/shop/addons$", "status": 423,
-        "error_id": "confirmation_required", "message": "This add-on costs money.", "remaining": 1,
-    }
-    sandbox.admin("POST", "faults", json=fault)
-    with pytest.raises(ConfirmationRequiredError, match=r"This add-on costs money\. Set confirm: shop"):
+    sandbox.admin("PUT", "apps/shop/space", json={"space": "secure"})
+    with pytest.raises(ConfirmationRequiredError, match=r"Set confirm: shop to create it\. Nothing was"):
         ensure_database(ctx(api), "shop", plan="standard-0")
     assert addons(sandbox) == {}
-    sandbox.admin("POST", "faults", json=fault)
     result = ensure_database(ctx(api), "shop", plan="standard-0", confirm="shop")
     assert result.changed and [r.body["confirm"] for r in result.requests if r.body] == ["shop"]
     assert len(addons(sandbox)) == 1

@@ -102,7 +102,7 @@ def one(url: str, sql: str) -> str:
 def info_row(api: httpx.Client, addon_id: str, name: str) -> list[str]:
     r = api.get(f"/client/v11/databases/{addon_id}")
     assert r.status_code == 200, r.text
-    values: list[str] = next(row["values"] for row in r.json()["info"] if row["name"] == name)
+    values: list[str] = next((row["values"] for row in r.json()["info"] if row["name"] == name), [])
     return values
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sandbox_helpers import advance, assert_error, create_app, create_db, state
+from sandbox_helpers import advance, assert_error, assert_html_404, create_app, create_db, state
 
 from herokupg.sandbox.testing import RunningSandbox
 
@@ -33,8 +33,11 @@ def test_create_update_list_delete(sandbox: RunningSandbox) -> None:
                    json={"hour": "06", "timezone": "America/New_York", "schedule_name": "DATABASE_URL"})
         assert r.status_code == 201, r.text
         created = r.json()
-        assert created == {"uuid": created["uuid"], "name": "DATABASE_URL", "hour": 6,
-                           "timezone": "America/New_York"}
+        assert (created["name"], created["hour"], created["timezone"]) == (
+            "DATABASE_URL", 6, "America/New_York"
+        )
+        assert len(created["days"]) == 7 and created["days"][0] == "Monday"
+        assert created["deleted_at"] is None and created["created_at"].endswith(" +0000")
         update = {"hour": 22, "timezone": "UTC", "schedule_name": "DATABASE_URL"}
         r = c.post(S.format(db=main["id"]), json=update)
         assert r.status_code == 201 and r.json()["uuid"] == created["uuid"]  # one per database: updated
@@ -46,7 +49,7 @@ def test_create_update_list_delete(sandbox: RunningSandbox) -> None:
             ("DATABASE_URL", 22, "UTC"), ("HEROKU_POSTGRESQL_PINK_URL", 3, "Europe/Paris")
         ]
         r = c.delete(S.format(db=main["id"]) + f"/{created['uuid']}")
-        assert r.status_code == 200, r.text
+        assert r.status_code == 200 and r.json()["deleted_at"], r.text
         assert [s["name"] for s in schedules(c, main["id"])] == ["HEROKU_POSTGRESQL_PINK_URL"]
         before = state(c)
         assert_error(c.delete(S.format(db=main["id"]) + f"/{created['uuid']}"), 404, "not_found")
@@ -67,8 +70,7 @@ def test_bad_input_is_a_400_and_changes_nothing(sandbox: RunningSandbox) -> None
             ({"hour": 6, "timezone": "../../etc/passwd"}, "Invalid timezone"),
         ]:
             assert_error(c.post(S.format(db=db["id"]), json=body), 400, "bad_request", fragment)
-        assert_error(c.post(S.format(db="00000000-0000-0000-0000-000000000000"), json={"hour": 1}),
-                     404, "not_found")
+        assert_html_404(c.post(S.format(db="00000000-0000-0000-0000-000000000000"), json={"hour": 1}))
         assert state(c) == before
 
 

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Ansible
+from harness import REALISTIC_DELAYS, Ansible
 from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     with ThreadedSandbox(tmp_path / "sandbox") as running:
+        running.admin("PATCH", "settings", json=REALISTIC_DELAYS)
         yield running
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_di
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
+# Heroku never answers at once: add-ons provision, backups and restores run. The suite's sandboxes
+# take seconds too (not minutes), so every module meets its waits; a test may set its own. The
+# same variables as the molecule scenarios' change them (0 for the old instant sandbox).
+REALISTIC_DELAYS = {
+    "provision_delay": float(os.environ.get("HEROKUPG_SANDBOX_PROVISION_DELAY", "2")),
+    "transfer_delay": float(os.environ.get("HEROKUPG_SANDBOX_TRANSFER_DELAY", "2")),
+}
 
 
 def collections_path() -> Path:
@@ -66,6 +74,20 @@ class Ansible:
 def sandbox_state(sandbox: RunningSandbox) -> dict[str, Any]:
     state: dict[str, Any] = sandbox.admin("GET", "state")
     return state
+
+
+def settled(sandbox: RunningSandbox, timeout: float = 60) -> dict[str, Any]:
+    """The sandbox's state once nothing is provisioning or running any more (with delays on, what a
+    test set up a moment ago may still be): a "before" to compare an "after" with."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = sandbox_state(sandbox)
+        busy = [a["name"] for a in state["addons"].values() if a["state"] == "provisioning"]
+        busy += [str(t["num"]) for t in state["transfers"].values() if t["finished_at"] is None]
+        if not busy:
+            return state
+        assert time.monotonic() < deadline, f"still busy after {timeout} s: {busy}"
+        time.sleep(0.2)
 
 
 def run_tool(cmd: list[str], *, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:

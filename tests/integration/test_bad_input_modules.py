@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness import Ansible, sandbox_state
+from harness import Ansible, sandbox_state, settled
 from herokupg.sandbox.testing import seed_app, seed_database
 
 APP = "badmod"
@@ -119,10 +119,7 @@ def _seed(ansible: Ansible) -> None:
         body = {"plan": {"name": "heroku-postgresql:standard-0"}, "name": "AMBIG", "attachment": {"name": "SPARE"}}
         http.post(f"/apps/{APP}/addons", json=body).raise_for_status()
         http.post(f"/client/v11/databases/{db['id']}/backups").raise_for_status()
-        for _attempt in range(200):
-            transfers = http.get(f"/client/v11/apps/{APP}/transfers").json()
-            if transfers and transfers[0]["finished_at"]:
-                break
+    settled(sandbox)
 
 
 def test_every_module_rejects_bad_input(ansible: Ansible, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Ansible, sandbox_state
+from harness import Ansible, sandbox_state, settled
 from herokupg.sandbox.testing import seed_app, seed_database
 
 TARGET = "heroku_pg_follower/main.yml"
@@ -81,7 +81,7 @@ def test_ambiguous_leader(ansible: Ansible) -> None:
     with ansible.sandbox.http() as http:  # an add-on *named* REPLICA, attached under another name
         body = {"plan": {"name": "heroku-postgresql:standard-0"}, "name": "REPLICA", "attachment": {"name": "SPARE"}}
         http.post("/apps/amb/addons", json=body).raise_for_status()
-    before = sandbox_state(ansible.sandbox)["addons"]
+    before = settled(ansible.sandbox)["addons"]
     run = ansible.module("heroku_pg_follower", "app=amb name=SECOND leader=REPLICA")
     assert run.returncode != 0
     assert "Ambiguous identifier" in run.output and "multiple_matches" in run.output

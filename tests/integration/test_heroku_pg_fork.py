@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Ansible, sandbox_state
+from harness import Ansible, sandbox_state, settled
 from herokupg.sandbox.testing import seed_app, seed_database
 
 TARGET = "heroku_pg_fork/main.yml"
@@ -65,7 +65,7 @@ def test_ambiguous_source(ansible: Ansible) -> None:
     with ansible.sandbox.http() as http:
         body = {"plan": {"name": "heroku-postgresql:standard-0"}, "name": "REPLICA", "attachment": {"name": "SPARE"}}
         http.post("/apps/amb/addons", json=body).raise_for_status()
-    before = sandbox_state(ansible.sandbox)["addons"]
+    before = settled(ansible.sandbox)["addons"]
     run = ansible.module("heroku_pg_fork", "app=amb name=COPY source=REPLICA")
     assert run.returncode != 0 and "Ambiguous identifier" in run.output
     assert sandbox_state(ansible.sandbox)["addons"] == before

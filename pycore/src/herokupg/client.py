@@ -50,6 +50,7 @@ from herokupg.errors import (
     RateLimitedError,
     UnauthorizedError,
     ValidationError,
+    missing_resource,
 )
 from herokupg.redact import redact, register_secret
 
@@ -636,7 +637,10 @@ def _api_error(response: httpx.Response, method: str, shown_url: str, request_id
     data: dict[str, Any] = payload if isinstance(payload, dict) else {}
     error_id = data.get("id") if isinstance(data.get("id"), str) else None
     message = data.get("message")
-    if not isinstance(message, str) or not message:
+    resource = data.get("resource")
+    if (not isinstance(message, str) or not message) and status == 404:
+        message, resource = missing_resource(method, shown_url)  # the Data API's HTML 404 page
+    elif not isinstance(message, str) or not message:
         message = f"HTTP Error {status} for {method} {shown_url}"
 
     cls: type[APIError]
@@ -654,7 +658,6 @@ def _api_error(response: httpx.Response, method: str, shown_url: str, request_id
         cls = ConflictError
     else:
         cls = APIError
-    resource = data.get("resource")
     doc_url = data.get("url")
     return cls(
         message,

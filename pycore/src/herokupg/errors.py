@@ -7,7 +7,9 @@ Request-Id) and never the API token or a database password: messages are passed 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from herokupg.redact import redact
 
@@ -102,6 +104,36 @@ class APIError(HerokuPgError):
 
 class NotFoundError(APIError):
     """404, or a resolution that found nothing."""
+
+
+# What a Data API path names, for 404s that carry no Heroku error (an HTML page served as JSON).
+_MISSING = (
+    (re.compile(r"^/client/v11/apps/([^/]+)/transfers/([^/]+)"), "transfer", "transfer {1} of app {0}"),
+    (re.compile(r"^/client/v11/apps/([^/]+)/transfers"), "app", "app {0} on the Data API"),
+    (
+        re.compile(r"^/client/v11/databases/([^/]+)/transfer-schedules/([^/]+)"),
+        "transfer_schedule",
+        "backup schedule {1} of database {0}",
+    ),
+    (re.compile(r"^/(?:client/v11|postgres/v0)/databases/([^/]+)"), "database", "database {0}"),
+)
+
+
+def missing_resource(method: str, url: str) -> tuple[str, str | None]:
+    """(message, resource) for a 404 without a Heroku error body, naming what was not found.
+
+    Heroku's Data API answers an unknown (or not yet provisioned) database id with an HTML page.
+    """
+    path = unquote(urlsplit(url).path)
+    for pattern, resource, what in _MISSING:
+        match = pattern.match(path)
+        if match:
+            return (
+                f"Heroku has no {what.format(*match.groups())} (HTTP 404 for {method} {path}); check "
+                "the name, or wait if it was just created and is still provisioning.",
+                resource,
+            )
+    return f"HTTP Error 404 for {method} {url}", None
 
 
 class UnauthorizedError(APIError):

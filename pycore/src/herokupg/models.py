@@ -170,8 +170,14 @@ class Attachment(HerokuModel):
 
 class InfoEntry(HerokuModel):
     name: str
-    values: list[Any] = Field(default_factory=list)
+    values: list[Any] = Field(default_factory=list)  # text or numbers; database URLs in some rows
     resolve_db_name: bool = False
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            if key == "values":
+                value = [redact(v) if isinstance(v, str) else v for v in value]
+            yield key, value
 
 
 class DatabasePlan(HerokuModel):
@@ -208,7 +214,8 @@ class DatabaseInfo(HerokuModel):
     # The leader's postgres URL when this database is a follower (key has no `?`).
     following: str | None = Field(default=None, repr=False)
     leader: Leader | str | None = None
-    # A URL in the CLI's type, {addon_id, name} in Heroku's fixture, a bare UUID in real answers.
+    # Real Heroku sends the source's add-on id, bare; the CLI's type says a URL, its fixture
+    # {addon_id, name}. See forked_from_id.
     forked_from: Leader | str | None = Field(default=None, repr=False)
     hot_standby: bool | None = Field(default=None, alias="hot_standby?")
     standalone: bool | None = Field(default=None, alias="standalone?")
@@ -220,19 +227,30 @@ class DatabaseInfo(HerokuModel):
     target_transaction: int | str | None = None
     formation: dict[str, Any] | None = None
     available_for_ingress: bool | None = None
-    metaas_source: str | None = None
+    metaas_source: str | None = Field(default=None, repr=False)  # a URL with credentials
     info: list[InfoEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _register_secrets(self) -> DatabaseInfo:
         register_secret(self.database_password)
-        for url in (self.resource_url, self.following, self.forked_from):
+        for url in (self.resource_url, self.following, self.forked_from, self.metaas_source):
             if isinstance(url, str):
                 register_url_secret(url)
         return self
 
+    @property
+    def forked_from_id(self) -> str | None:
+        """The add-on id of the database this one was forked from, when the answer names it by id."""
+        ref = self.forked_from
+        if isinstance(ref, Leader):
+            return ref.addon_id
+        if ref and "://" not in ref:
+            return ref
+        return None
+
     def info_value(self, name: str) -> list[str]:
-        """The values of the ``info`` entry called ``name`` (``[]`` if absent)."""
+        """The values of the ``info`` entry called ``name`` as text (``[]`` if absent: Heroku leaves
+        empty rows out, and sends numbers as numbers, e.g. ``"Tables": [48]``)."""
         for entry in self.info:
             if entry.name == name:
                 return [str(v) for v in entry.values]
@@ -308,7 +326,9 @@ class Transfer(HerokuModel):
     deleted_at: str | None = None
     purged_at: str | None = None
     updated_at: str | None = None
-    succeeded: bool | None = None  # null while the transfer runs (real Heroku sends it so)
+    # null until the transfer finishes (the 201 of a capture or restore, every poll while it runs);
+    # only finished_at set and succeeded false means it failed.
+    succeeded: bool | None = None
     warnings: int = 0
     processed_bytes: int | None = None
     source_bytes: int | None = None

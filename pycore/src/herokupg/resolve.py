@@ -286,6 +286,8 @@ def all_databases(api: Lookups, app: str) -> list[ResolvedDatabase]:
 
 def same_database(a: str, b: str) -> bool:
     """Same protocol, host, port and path (credentials and query ignored), as pg:info compares."""
+    if a == b:
+        return True
     try:
         left, right = urlsplit(a), urlsplit(b)
         return (left.scheme, left.hostname, left.port, left.path) == (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from herokupg.errors import ConfirmationRequiredError, NotFoundError, ValidationError
+from herokupg.errors import NotFoundError, ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, Result, require_confirmation
 from herokupg.ops.replication_common import (
@@ -193,36 +193,9 @@ def _create(
     config: dict[str, str | bool] = {"version": version} if version else {}
     what = f"Create a {plan} database{f' (PostgreSQL {version})' if version else ''} attached as {name}"
 
-    def create(confirmed: str | None) -> Addon | None:
-        return create_addon(
-            ctx, result, app, plan, config, name, what, find_created, addon_name=addon, confirm=confirmed
-        )
-
-    try:
-        return create(None)
-    except ConfirmationRequiredError as exc:
-        # Refused (4xx): nothing was created by this request, so it is not reported as sent.
-        result.requests.pop()
-        result.changed = bool(result.requests)
-        ctx.reads.forget()
-        found = find_created()
-        if found is not None:  # another run attached it meanwhile: use theirs, never a second add-on
-            result.warnings.append(
-                f"{name} was attached to {app} by someone else while this run was creating it; "
-                f"{found.name} is used as is."
-            )
-            return found
-        if confirm != app:
-            raise ConfirmationRequiredError(
-                f"Heroku asks for confirmation before creating a database on {app}: {exc.message} "
-                f"Set confirm: {app} to create it.",
-                status=exc.status,
-                error_id=exc.error_id,
-                request_id=exc.request_id,
-            ) from None
-    # Heroku asks apps in Private Spaces or Shield to confirm new add-ons; the CLI then repeats
-    # the request with confirm, and so does this, as the user confirmed.
-    return create(app)
+    return create_addon(
+        ctx, result, app, plan, config, name, what, find_created, addon_name=addon, confirm=confirm
+    )
 
 
 # -- absent ----------------------------------------------------------------------------------

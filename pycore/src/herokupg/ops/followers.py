@@ -13,11 +13,12 @@ from typing import Any, Literal
 from herokupg.errors import ValidationError
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, Result
-from herokupg.ops.info import describe, url_names
+from herokupg.ops.info import addon_names, describe, url_names
 from herokupg.ops.replication_common import (
     Readiness,
     attachment_named,
     check_attachment_name,
+    check_confirm,
     check_plan,
     check_source_tier,
     create_addon,
@@ -131,9 +132,14 @@ def ensure_follower(
     state: State = "present",
     plan: str | None = None,
     max_lag: int = 0,
+    confirm: str | None = None,
 ) -> Result:
-    """Ensure the follower ``name`` of ``leader`` is present/absent, or exactly ``count`` followers."""
+    """Ensure the follower ``name`` of ``leader`` is present/absent, or exactly ``count`` followers.
+
+    ``confirm`` (the app name) answers Heroku when it asks to confirm a new add-on (423).
+    """
     _validate(name, count, state, max_lag, plan)
+    check_confirm(app, confirm)
     leader_db = resolve_database(ctx.reads, app, leader)
     leader_info = ctx.reads.database(leader_db.addon_id)
     if leader_info is None:
@@ -152,7 +158,7 @@ def ensure_follower(
     result = Result()
     leader_name = leader_db.config_var.removesuffix("_URL")
     result.before = {"leader": leader_name, "followers": _follower_names(existing)}
-    ctx_args = (ctx, app, leader_db, plan_full, result)
+    ctx_args = (ctx, app, leader_db, plan_full, result, confirm)
     if name is not None:
         keep = _ensure_named(*ctx_args, attachments, existing, name, state, plan)
     else:
@@ -182,6 +188,7 @@ def _ensure_named(
     leader: ResolvedDatabase,
     plan: str,
     result: Result,
+    confirm: str | None,
     attachments: list[Attachment],
     existing: list[Follower],
     name: str,
@@ -229,6 +236,7 @@ def _ensure_named(
         name,
         f"Create a {plan} follower of {leader_name} attached as {name}",
         find_created,
+        confirm=confirm,
     )
     return [created.name] if created else []
 
@@ -239,6 +247,7 @@ def _ensure_count(
     leader: ResolvedDatabase,
     plan: str,
     result: Result,
+    confirm: str | None,
     attachments: list[Attachment],
     existing: list[Follower],
     count: int,
@@ -271,6 +280,7 @@ def _ensure_count(
             None,
             f"Create a {plan} follower of {leader_name}",
             find_created,
+            confirm=confirm,
         )
         if created is not None:
             known.add(created.id)
@@ -301,7 +311,7 @@ def _report(
     pending = [p for p in pending if p.addon.name in keep]  # ours, still provisioning
     names = url_names(attachments, [leader_info, *(f.info for f in found)])
     described = [
-        describe(resolved_from(app, f.attachment, attachments), f.info, names)
+        describe(resolved_from(app, f.attachment, attachments), f.info, names, addon_names(attachments))
         for f in sorted(found + pending, key=lambda f: f.attachment.name)
     ]
     data: dict[str, Any] = {"leader": leader.config_var.removesuffix("_URL"), "followers": described}

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Literal
 
 from herokupg.errors import ValidationError
-from herokupg.models import Addon, DatabaseInfo, Leader
+from herokupg.models import Addon, DatabaseInfo
 from herokupg.ops.base import Context, Result
 from herokupg.ops.info import url_names
 from herokupg.ops.replication_common import (
     Readiness,
     attachment_named,
     check_attachment_name,
+    check_confirm,
     check_plan,
     check_source_tier,
     create_addon,
@@ -47,13 +48,15 @@ def _validate(name: str, state: str, fast: bool, to: str | None, by: str | None,
         check_plan(plan, "Fork")
 
 
-def _forked_from(info: DatabaseInfo, source: DatabaseInfo) -> bool:
-    """Whether ``info`` is a fork (or rollback) of ``source``."""
+def _forked_from(info: DatabaseInfo, source: ResolvedDatabase, source_info: DatabaseInfo) -> bool:
+    """Whether ``info`` is a fork (or rollback) of ``source``: Heroku names the source by add-on id
+    (``forked_from``); a Forked From row or URL is compared by database."""
+    source_id = info.forked_from_id
+    if source_id is not None:
+        return source_id == source.addon_id
     ref = info.forked_from
-    if isinstance(ref, Leader):  # {addon_id, name}
-        return ref.addon_id == source.addon_id
-    values = info.info_value("Forked From") or ([ref] if ref else [])
-    url = source.resource_url
+    values = info.info_value("Forked From") or ([ref] if isinstance(ref, str) else [])
+    url = source_info.resource_url
     return bool(url) and any(same_database(v, url or "") for v in values)
 
 
@@ -79,9 +82,14 @@ def ensure_fork(
     to: str | None = None,
     by: str | None = None,
     plan: str | None = None,
+    confirm: str | None = None,
 ) -> Result:
-    """Ensure the fork attached as ``name`` of ``source`` is present (and available) or absent."""
+    """Ensure the fork attached as ``name`` of ``source`` is present (and available) or absent.
+
+    ``confirm`` (the app name) answers Heroku when it asks to confirm a new add-on (423).
+    """
     _validate(name, state, fast, to, by, plan)
+    check_confirm(app, confirm)
     source_db = resolve_database(ctx.reads, app, source)
     source_info = ctx.reads.database(source_db.addon_id)
     if source_info is None:
@@ -100,7 +108,7 @@ def ensure_fork(
     if att is not None:
         info = ctx.reads.database(att.addon.id) if is_postgres(att.plan_name) else None
         pending = is_postgres(att.plan_name) and info is None and state == "present"
-        if pending or (info is not None and _forked_from(info, source_info)):
+        if pending or (info is not None and _forked_from(info, source_db, source_info)):
             ours = att.addon  # pending: a rerun after a timeout; checked once it is ready
         else:
             raise ValidationError(
@@ -134,6 +142,7 @@ def ensure_fork(
             name,
             f"Create a {plan_full} {what} attached as {name}",
             find_created,
+            confirm=confirm,
         )
     elif plan is not None and ours.plan_name and ours.plan_name != plan_full:
         result.warnings.append(

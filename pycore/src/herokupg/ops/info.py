@@ -32,12 +32,39 @@ def _first(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
+def addon_names(attachments: Iterable[Attachment]) -> dict[str, str]:
+    """How each add-on on the app is called, by add-on id: DATABASE if attached so, else its first
+    default-credential attachment. Heroku names a fork's source by add-on id (``forked_from``)."""
+    names: dict[str, str] = {}
+    for att in attachments:
+        if att.namespace is None and (att.addon.id not in names or att.name == "DATABASE"):
+            names[att.addon.id] = att.name
+    return names
+
+
+def _forked_from(info: DatabaseInfo, config_vars: Mapping[str, str], names: Mapping[str, str]) -> str | None:
+    """The source of a fork: the Forked From row (a URL), else the top-level ``forked_from``."""
+    rows = _names(config_vars, info.info_value("Forked From"))
+    if rows:
+        return rows[0]
+    source_id = info.forked_from_id
+    if source_id is not None:
+        return names.get(source_id, source_id)  # not attached here: its add-on id says which
+    if isinstance(info.forked_from, str):
+        return name_for_url(config_vars, info.forked_from)
+    return None
+
+
 def describe(
-    db: ResolvedDatabase, info: DatabaseInfo | None, config_vars: Mapping[str, str]
+    db: ResolvedDatabase,
+    info: DatabaseInfo | None,
+    config_vars: Mapping[str, str],
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One database as module/CLI output. No credentials: URLs become config var names.
 
-    ``config_vars`` names the URLs: the app's config vars, or :func:`url_names`.
+    ``config_vars`` names the URLs: the app's config vars, or :func:`url_names`; ``names`` names
+    add-on ids (:func:`addon_names`).
     """
     out: dict[str, Any] = {
         "addon": db.addon_name,
@@ -52,13 +79,12 @@ def describe(
         out.update(status=db.addon.state or "provisioning", following=None, followers=[], behind_by=None)
         return out
     following = name_for_url(config_vars, info.following) if info.following else None
-    forked = info.info_value("Forked From")
     out.update(
         status=info.status,
         following=following,
         followers=_names(config_vars, info.info_value("Followers")),
         behind_by=behind_by_commits(info) if info.following else None,
-        forked_from=_first(_names(config_vars, forked)),
+        forked_from=_forked_from(info, config_vars, names or {}),
         forks=_names(config_vars, info.info_value("Forks")),
         data_size=_first(info.info_value("Data Size")),
         num_bytes=info.num_bytes,
@@ -108,8 +134,10 @@ def database_info(ctx: Context, app: str, database: str | None = None, *, reveal
     targets = [resolve_database(reads, app, database)] if database else all_databases(reads, app)
     infos = [reads.database(db.addon_id) for db in targets]
     # Every database of the app read: they name each other. One alone needs the config vars.
-    names = reads.config_vars(app) if database or reveal else url_names(reads.list_attachments(app), infos)
-    described = [describe(db, info, names) for db, info in zip(targets, infos, strict=True)]
+    attachments = reads.list_attachments(app)
+    names = reads.config_vars(app) if database or reveal else url_names(attachments, infos)
+    ids = addon_names(attachments)
+    described = [describe(db, info, names, ids) for db, info in zip(targets, infos, strict=True)]
     if reveal:
         for db, out in zip(targets, described, strict=True):
             out["url"] = names.get(db.config_var)

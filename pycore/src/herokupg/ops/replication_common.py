@@ -11,10 +11,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from herokupg.errors import APIError, ConnectionFailedError, NotFoundError, ValidationError
+from herokupg.errors import (
+    APIError,
+    ConfirmationRequiredError,
+    ConflictError,
+    ConnectionFailedError,
+    NotFoundError,
+    ValidationError,
+)
 from herokupg.models import Addon, Attachment, DatabaseInfo
 from herokupg.ops.base import Context, PlannedRequest, Result
-from herokupg.ops.info import behind_by_commits, describe
+from herokupg.ops.info import addon_names, behind_by_commits, describe
 from herokupg.resolve import (
     ResolvedDatabase,
     is_essential_tier,
@@ -107,7 +114,8 @@ def describe_attachment(
         db = resolve_database(ctx.reads, app, name)
     except NotFoundError:
         return None
-    return describe(db, ctx.reads.database(db.addon_id), url_names)
+    ids = addon_names(ctx.reads.list_attachments(app))
+    return describe(db, ctx.reads.database(db.addon_id), url_names, ids)
 
 
 @dataclass
@@ -187,6 +195,15 @@ def wait_gone(ctx: Context, app: str, addon: str) -> None:
     ctx.wait_until(probe, resource=f"{addon} on {app}", goal="be destroyed")
 
 
+def check_confirm(app: str, confirm: str | None) -> str | None:
+    """``confirm`` for an add-on Heroku may ask to confirm (423): the app name, or nothing."""
+    if confirm is not None and confirm != app:
+        raise ValidationError(
+            f"confirm must be the app name ({app}) to confirm a new billed add-on there, got {confirm!r}."
+        )
+    return confirm
+
+
 def create_addon(
     ctx: Context,
     result: Result,
@@ -202,22 +219,31 @@ def create_addon(
 ) -> Addon | None:
     """POST /apps/{app}/addons once. If the connection fails mid-request, re-read the state
     (``find_created``) instead of sending it again: a second POST would make a second database.
-    ``addon_name`` names the new add-on (else Heroku does); ``confirm`` is sent as given."""
-    body: dict[str, Any] = {
-        "plan": {"name": plan},
-        "attachment": {"name": attachment} if attachment else {},
-        "config": dict(config),
-    }
-    if confirm is not None:
-        body["confirm"] = confirm
-    if addon_name is not None:
-        body["name"] = addon_name
-    request = PlannedRequest("POST", f"/apps/{app}/addons", body, description)
+    ``addon_name`` names the new add-on (else Heroku does).
 
-    def send() -> Addon:
+    The first POST goes without ``confirm``, so that it never overrides anything. When Heroku asks
+    for a confirmation (423, e.g. an app in a Private Space or Shield), the add-on is used if another
+    run has just attached the same name (as a rerun would find it); else the POST is repeated with
+    ``confirm``, as the CLI does once the user confirms, or the error says to set it.
+    """
+
+    def attempt(confirmed: str | None) -> Addon | None:
+        body: dict[str, Any] = {
+            "plan": {"name": plan},
+            "attachment": {"name": attachment} if attachment else {},
+            "config": dict(config),
+        }
+        if confirmed is not None:
+            body["confirm"] = confirmed
+        if addon_name is not None:
+            body["name"] = addon_name
+        request = PlannedRequest("POST", f"/apps/{app}/addons", body, description)
+        return ctx.write(result, request, lambda: post(confirmed))
+
+    def post(confirmed: str | None) -> Addon:
         try:
             return ctx.api.create_addon(
-                app, plan, config=config, attachment_name=attachment, name=addon_name, confirm=confirm
+                app, plan, config=config, attachment_name=attachment, name=addon_name, confirm=confirmed
             )
         except ConnectionFailedError as exc:
             found = find_created()
@@ -236,7 +262,33 @@ def create_addon(
                 url=exc.url,
             ) from None
 
-    return ctx.write(result, request, send)
+    try:
+        return attempt(None)
+    except (ConfirmationRequiredError, ConflictError) as exc:
+        # Refused (4xx): this request created nothing, so it is not reported as sent.
+        result.requests.pop()
+        result.changed = bool(result.requests)
+        ctx.reads.forget()
+        found = find_created()
+        if found is not None:  # another run created it meanwhile: use it, never a second one
+            where = f"{attachment} on {app}" if attachment else f"a new add-on on {app}"
+            result.warnings.append(
+                f"{where} was created by another run while this one was creating it (Heroku answered "
+                f"{exc.status} {exc.error_id}); this run uses {found.name} instead of a second, billed "
+                "add-on."
+            )
+            return found
+        if not isinstance(exc, ConfirmationRequiredError):
+            raise
+        if confirm is None:
+            raise ConfirmationRequiredError(
+                f"Heroku asks for a confirmation before creating {plan} on {app}: {exc.message} "
+                f"Set confirm: {app} to create it. Nothing was created.",
+                status=exc.status,
+                error_id=exc.error_id,
+                request_id=exc.request_id,
+            ) from None
+    return attempt(confirm)
 
 
 def delete_addon(ctx: Context, result: Result, app: str, addon: Addon, description: str) -> None:

@@ -10,7 +10,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from herokupg.sandbox import faults, platform_ops
-from herokupg.sandbox.bodies import MAX_ADVANCE, ClockAdvance, FaultCreate, FormationPut, SettingsPatch, parse
+from herokupg.sandbox.bodies import (
+    MAX_ADVANCE,
+    ClockAdvance,
+    FaultCreate,
+    FormationPut,
+    SettingsPatch,
+    SpacePut,
+    parse,
+)
 from herokupg.sandbox.http import Call, endpoint, invalid_params, json_response, not_found
 from herokupg.sandbox.platform_render import formation_json
 from herokupg.sandbox.server import Sandbox, tick
@@ -101,6 +109,16 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             store.save()
             return json_response([formation_json(app, entry) for entry in app.formation])
 
+    def put_space(call: Call) -> Response:
+        # Apps in a Private Space (or Shield) make add-on creation ask for a confirmation (423).
+        space = parse(SpacePut, call.body).space
+        with store.lock:
+            app = platform_ops.get_app(store, call.params["app"])
+            app.space = space
+            app.updated_at = store.now()
+            store.save()
+            return json_response({"app": app.name, "space": app.space})
+
     return [
         Route("/_sandbox/public/health", endpoint(health), methods=["GET"]),
         Route("/_sandbox/reset", endpoint(reset), methods=["POST"]),
@@ -114,4 +132,5 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/_sandbox/clock", endpoint(clock), methods=["GET"]),
         Route("/_sandbox/clock/advance", endpoint(advance), methods=["POST"]),
         Route("/_sandbox/apps/{app}/formation", endpoint(put_formation), methods=["PUT"]),
+        Route("/_sandbox/apps/{app}/space", endpoint(put_space), methods=["PUT"]),
     ]

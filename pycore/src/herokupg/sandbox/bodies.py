@@ -226,6 +226,12 @@ def _settings_patch() -> type[Body]:
 SettingsPatch = _settings_patch()
 
 
+class SpacePut(_Closed):
+    """The sandbox's Private Space switch: a space name, or null to leave the space."""
+
+    space: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,29}$")] | None = None
+
+
 class ClockAdvance(Body):
     seconds: Annotated[float, Field(ge=0, le=MAX_ADVANCE)]
 

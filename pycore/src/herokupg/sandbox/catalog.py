@@ -58,6 +58,10 @@ def normalize_plan(value: str) -> str:
     return f"{SERVICE}:{plan}"
 
 
+def plan_ref(full_name: str) -> dict[str, Any]:
+    return {"id": plan_id(full_name), "name": full_name}
+
+
 def plan_json(full_name: str) -> dict[str, Any]:
     plan = full_name.partition(":")[2]
     cents = PLAN_PRICES.get(plan, 0)

@@ -6,6 +6,7 @@ Transfer and schedule routes live in transfers.py and schedules.py and are mount
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,10 @@ from herokupg.sandbox.http import (
     bad_request,
     invalid_params,
     json_response,
-    not_found,
     read_json,
 )
 from herokupg.sandbox.memory import MemoryEngine
-from herokupg.sandbox.state import Addon, transfer_time
+from herokupg.sandbox.state import Addon
 
 if TYPE_CHECKING:
     from herokupg.sandbox.server import Sandbox
@@ -57,81 +57,137 @@ def _fork_follow(sb: Sandbox, addon: Addon, now: float) -> str:
     return "Available"
 
 
+def _iso_ms(ts: float) -> str:
+    """Data API timestamps of databases: ``2020-10-06T17:21:08.826+00:00``."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+def _plan(addon: Addon) -> dict[str, Any]:
+    """A production plan as the Data API describes it (the fields a recorded Standard-0 answer has)."""
+    suffix, t = addon.plan_suffix, provider.tier(addon.plan_suffix)
+    size_gb = provider.storage_limit_bytes(suffix) // 1024**3
+    conns = provider.connection_limit(suffix)
+    return {
+        "id": 100 + provider.plan_level(suffix), "created_at": "2016-04-04T20:54:02.919+00:00",
+        "service_slug": provider.SERVICE, "name": suffix, "tier": t.name, "slots": "32.0",
+        "instance_type": "sandbox", "virt_type": "hvm", "bit_depth": 64, "slack_quantity": 5,
+        "default_disk_size": size_gb, "default_disk_iops": 3 * size_gb, "status": "production",
+        "attrs_unparsed": {"work_mem": "32MB", "capacity_bytes": str(size_gb * 1024**3),
+                           "hard_connlimit": str(conns + 80), "soft_connlimit": str(conns),
+                           "maintenance_work_mem": "128MB"},
+        "default_block_device_mapping": [],
+    }
+
+
 def info_body(sb: Sandbox, addon: Addon) -> dict[str, Any]:
-    """GET /client/v11/databases/{id} (lock held)."""
+    """GET /client/v11/databases/{id} (lock held), shaped like recorded Heroku answers: a
+    production-tier body (Standard and up) or the smaller Essential/hobby one; rows that would be
+    empty are left out (but Followers and Forks), counts are numbers, a fork's source is its add-on
+    id (``forked_from``) with no Forked From row."""
     db = addon.db
     assert db is not None
     state, now = sb.store.state, sb.store.now()
     lag = provider.follower_lag(sb, addon)  # replays first: the stats below include what it replayed
     stats = sb.engine.stats(addon)
     leader = state.addons.get(db.leader_id) if db.leader_id else None
-    source = state.addons.get(db.forked_from_id) if db.forked_from_id else None
     live = [a for a in state.addons.values() if provider.is_available(a) and a.db]
     followers = [a for a in live if a.db and a.db.leader_id == addon.id]
     forks = [a for a in live if a.db and a.db.forked_from_id == addon.id]
     t = provider.tier(addon.plan_suffix)
     app = state.apps.get(addon.app_id)
-    limit = provider.storage_limit_bytes(addon.plan_suffix)
     conns = provider.connection_limit(addon.plan_suffix)
     earliest = provider.rollback_earliest(addon, now)
 
     def urls(addons: list[Addon]) -> list[str]:
         return [u for u in (provider.public_url(a) for a in addons) if u]
 
+    plan_text = addon.plan_suffix.replace("-", " ").title()
+    if not t.production:
+        return {
+            "addon_id": addon.id,
+            "name": addon.name,
+            "info": [
+                {"name": "Plan", "values": [plan_text.replace(" ", "-", 1)]},
+                {"name": "Status", "values": [db.status.title()]},
+                {"name": "Connections", "values": [f"{stats.num_connections}/{conns}"]},
+                {"name": "PG Version", "values": [stats.postgres_version]},
+                {"name": "Created", "values": [_minute(addon.created_at)]},
+                {"name": "Data Size", "values": [human_size(stats.num_bytes)]},
+                {"name": "Tables", "values": [stats.num_tables]},
+                {"name": "Rows", "values": ["0/10000 (In compliance)"]},
+                {"name": "Fork/Follow", "values": ["Unsupported"]},
+                {"name": "Rollback", "values": ["Unsupported"]},
+                {"name": "Continuous Protection", "values": ["Off"]},
+                {"name": "Region", "values": [app.region if app else "us"]},
+            ],
+            "plan": plan_text.replace(" ", "-", 1),
+            "created_at": _iso_ms(addon.created_at),
+            "database_user": db.user,
+            "database_name": db.database_name,
+            "available_for_ingress": True,
+            "standalone?": False,
+            "resource_url": provider.database_url(sb, addon),
+            "waiting?": False,
+            "num_bytes": stats.num_bytes,
+        }
     rows: list[dict[str, Any]] = [
-        {"name": "Plan", "values": [addon.plan_suffix.replace("-", " ").title()]},
+        {"name": "Plan", "values": [plan_text]},
         {"name": "Status", "values": [db.status.title()]},
-        {"name": "Data Size", "values": [
-            f"{human_size(stats.num_bytes)} / {human_size(limit)} ({100 * stats.num_bytes / limit:.2f}%)"
-        ]},
-        {"name": "Tables", "values": [str(stats.num_tables)]},
+        {"name": "Data Size", "values": [human_size(stats.num_bytes)]},
+        {"name": "Tables", "values": [stats.num_tables]},
         {"name": "PG Version", "values": [stats.postgres_version]},
         {"name": "Connections", "values": [f"{stats.num_connections}/{conns}"]},
-        {"name": "Credentials", "values": ["1"]},
+        {"name": "Connection Pooling", "values": ["Available"]},
+        {"name": "Credentials", "values": [1]},
         {"name": "Fork/Follow", "values": [_fork_follow(sb, addon, now)]},
         {"name": "Rollback", "values": [f"earliest from {_minute(earliest)}" if earliest else "Unsupported"]},
         {"name": "Created", "values": [_minute(addon.created_at)]},
         {"name": "Region", "values": [app.region if app else "us"]},
         {"name": "Data Encryption", "values": ["In Use"]},
-        {"name": "Continuous Protection", "values": ["On" if t.production else "Off"]},
-        {"name": "Following", "values": urls([leader] if leader else []), "resolve_db_name": True},
-        {"name": "Behind By", "values": [f"{lag} commits"] if lag is not None else []},
+        {"name": "Continuous Protection", "values": ["On"]},
+    ]
+    if leader is not None:  # rows of a follower (none is recorded: what the CLI reads)
+        rows.append({"name": "Following", "values": urls([leader]), "resolve_db_name": True})
+        if lag is not None:
+            rows.append({"name": "Behind By", "values": [f"{lag} commits"]})
+    rows += [
         {"name": "Followers", "values": urls(followers), "resolve_db_name": True},
-        {"name": "Forked From", "values": urls([source] if source else []), "resolve_db_name": True},
         {"name": "Forks", "values": urls(forks), "resolve_db_name": True},
+        {"name": "Maintenance", "values": ["not required"]},
+        {"name": "Maintenance window", "values": ["Sundays 22:30 to Mondays 02:30 UTC"]},
     ]
     leader_stats = sb.engine.stats(leader) if leader else None
+    primary = leader or addon
     return {
+        "following": provider.public_url(leader) if leader else None,
+        "forked_from": db.forked_from_id,
+        "hot_standby?": True,
         "addon_id": addon.id,
         "name": addon.name,
-        "heroku_resource_id": addon.id,
-        "resource_url": provider.database_url(sb, addon),
-        "created_at": transfer_time(addon.created_at),
-        "status_updated_at": transfer_time(addon.updated_at),
-        "waiting?": bool(lag),
+        "heroku_resource_id": f"resource-{addon.id}@herokupg.invalid",
+        "formation": {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"formation:{primary.id}")),
+                      "primary": primary.id},
+        "metaas_source": f"dod-{provider.database_url(sb, addon)}",
+        "num_connections": stats.num_connections,
+        "num_connections_waiting": stats.num_connections_waiting,
+        "num_tables": stats.num_tables,
+        "current_transaction": stats.current_transaction,
+        "num_bytes": stats.num_bytes,
+        "postgres_version": stats.postgres_version,
+        "plan": _plan(addon),
+        "created_at": _iso_ms(addon.created_at),
+        "port": db.port,
         "database_name": db.database_name,
         "database_user": db.user,
         "database_password": db.password,
-        "port": db.port,
-        "postgres_version": stats.postgres_version,
-        "plan": {"id": provider.plan_level(addon.plan_suffix), "name": addon.plan_suffix},
-        "num_bytes": stats.num_bytes,
-        "num_tables": stats.num_tables,
-        "num_connections": stats.num_connections,
-        "num_connections_waiting": stats.num_connections_waiting,
+        "target_transaction": leader_stats.current_transaction if leader_stats else None,
+        "available_for_ingress": True,
+        "resource_url": provider.database_url(sb, addon),
+        "waiting?": bool(lag),
         "credentials": 1,
-        "following": provider.public_url(leader) if leader else None,
         # The CLI types `leader` as a string and prints it in a sentence (pg:promote's
         # "replicating from its leader (<name>)"): the leader's add-on name.
         "leader": leader.name if leader else None,
-        "forked_from": {"addon_id": source.id, "name": source.name} if source else None,
-        "hot_standby?": leader is not None,
-        "standalone?": leader is None,
-        "is_in_recovery?": leader is not None,
-        "is_in_recovery": leader is not None,
-        "current_transaction": stats.current_transaction,
-        "target_transaction": leader_stats.current_transaction if leader_stats else None,
-        "available_for_ingress": True,
         "info": rows,
     }
 
@@ -169,8 +225,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     async def get_wait_status(request: Request) -> Response:
         with sb.store.lock:
             addon = transfers.database(sb, request.path_params["db"], ready=False)
-            if addon.state == "deprovisioned" and not addon.provision_message:
-                raise not_found("database", "Couldn't find that database.")  # deleted, not failed
+            if addon.state == "deprovisioned" and not addon.provision_message:  # deleted, not failed
+                raise transfers.DatabaseNotFound(404, "not_found", f"Couldn't find database {addon.name}.")
             return json_response(wait_status(sb, addon))
 
     async def unfollow(request: Request) -> Response:

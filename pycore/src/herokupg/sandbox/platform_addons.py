@@ -42,6 +42,11 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 raise platform_ops.confirmation_required(
                     app, f"{attachment} is already attached to {app.name}; the new add-on would replace it."
                 )
+            if app.space and request.confirm != app.name:
+                raise platform_ops.confirmation_required(
+                    app, f"This add-on is not automatically networked with the Private Space {app.space}; "
+                    "configure network access with `heroku pg:settings` once it is created.",
+                )
             now = store.now()
             addon = Addon(
                 id=new_id(), name=name, app_id=app.id, plan=plan, state="provisioning",
@@ -54,7 +59,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         provider.after_create(sb, addon)
         with store.lock:
             current = store.state.addons.get(addon.id, addon)
-            return json_response(addon_json(sb, current), status=201)
+            return json_response(addon_json(sb, current, price=True), status=201)
 
     def list_all(call: Call) -> Response:
         with store.lock:
@@ -98,7 +103,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 addon = _addon_on_app(sb, app, call.params["addon"], billed=True)
             else:
                 addon = platform_ops.get_addon(store, call.params["addon"])
-            body = addon_json(sb, addon)
+            body = addon_json(sb, addon, price=True)
             platform_ops.destroy_addon(sb, addon)
             store.save()
         body["state"] = "deprovisioned"

@@ -72,7 +72,7 @@ def app_json(app: App) -> dict[str, Any]:
         "owner": owner(),
         "organization": None,
         "team": None,
-        "space": None,
+        "space": {**_ref("space", app.space), "shield": False} if app.space else None,
         "region": {"id": REGIONS.get(app.region, REGIONS["us"]), "name": app.region},
         "repo_size": None,
         "slug_size": None,
@@ -94,11 +94,13 @@ def addon_config_vars(store: Store, addon: Addon) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def addon_json(sb: Sandbox, addon: Addon) -> dict[str, Any]:
+def addon_json(sb: Sandbox, addon: Addon, *, price: bool = False) -> dict[str, Any]:
+    """An add-on; ``price`` adds ``plan.price`` (``Accept-Expansion: plan`` on create and delete,
+    which the CLI reads; recorded listings show plan as ``{id, name}``)."""
     store = sb.store
     billing = store.state.apps.get(addon.app_id)
     app = {"id": addon.app_id, "name": billing.name if billing else None}
-    return {
+    body: dict[str, Any] = {
         "id": addon.id,
         "name": addon.name,
         "actions": [],
@@ -109,12 +111,14 @@ def addon_json(sb: Sandbox, addon: Addon) -> dict[str, Any]:
         "config_vars": addon_config_vars(store, addon),
         "created_at": iso(addon.created_at),
         "updated_at": iso(addon.updated_at),
-        "plan": catalog.plan_json(addon.plan),
+        "plan": catalog.plan_json(addon.plan) if price else catalog.plan_ref(addon.plan),
         "provider_id": f"resource-{addon.id}@herokupg.invalid",
-        "provision_message": addon.provision_message,
         "state": addon.state,
-        "web_url": f"https://data.heroku.com/datastores/{addon.id}",
+        "web_url": f"https://addons-sso.heroku.com/apps/{addon.app_id}/addons/{addon.id}",
     }
+    if addon.provision_message:  # as recorded add-ons show: only when there is one
+        body["provision_message"] = addon.provision_message
+    return body
 
 
 def attachment_json(sb: Sandbox, att: Attachment, *, inclusion: str = "") -> dict[str, Any]:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from herokupg.sandbox import provider, transfers
 from herokupg.sandbox.bodies import ScheduleCreate, parse
 from herokupg.sandbox.http import bad_request, json_response, not_found, read_json
-from herokupg.sandbox.state import Addon, Schedule, new_id
+from herokupg.sandbox.state import Addon, Schedule, new_id, transfer_time
 
 if TYPE_CHECKING:
     from herokupg.sandbox.server import Sandbox
@@ -41,8 +41,18 @@ def _local_day(ts: float, zone: str) -> tuple[int, str]:
     return moment.hour, moment.date().isoformat()
 
 
-def render(s: Schedule) -> dict[str, Any]:
-    return {"uuid": s.uuid, "name": s.name, "hour": s.hour, "timezone": s.timezone}
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def render(sb: Sandbox, s: Schedule, *, deleted_at: float | None = None) -> dict[str, Any]:
+    """A schedule as Heroku's transfer service answers it (every day; retention by tier)."""
+    addon = sb.store.state.addons.get(s.addon_id)
+    keep = transfers.retention(addon) if addon else transfers.RETENTION["standard"]
+    return {
+        "uuid": s.uuid, "name": s.name, "hour": s.hour, "days": list(_DAYS), "timezone": s.timezone,
+        "created_at": transfer_time(s.created_at), "updated_at": transfer_time(s.updated_at or s.created_at),
+        "deleted_at": transfer_time(deleted_at), "retain_weeks": keep.weekly, "retain_months": keep.monthly,
+    }
 
 
 def _siblings(sb: Sandbox, addon: Addon) -> set[str]:
@@ -74,7 +84,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
             ids = _siblings(sb, addon)
             items = [s for s in sb.store.state.schedules.values() if s.addon_id in ids]
             items.sort(key=lambda s: s.created_at)
-            return json_response([render(s) for s in items])
+            return json_response([render(sb, s) for s in items])
 
     async def create(request: Request) -> Response:
         body = parse(ScheduleCreate, await read_json(request, required=True), status=400)
@@ -88,11 +98,12 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 schedule = Schedule(new_id(), addon.id, name, hour, zone.key, created_at=now)
                 sb.store.state.schedules[schedule.uuid] = schedule
             schedule.name, schedule.hour, schedule.timezone = name, hour, zone.key
+            schedule.updated_at = now
             # Today's slot counts only if it is still ahead: scheduling at 14:00 for 06:00 waits a day.
             local_hour, day = _local_day(now, zone.key)
             schedule.last_run = day if local_hour >= hour else None
             sb.store.save()
-            return json_response(render(schedule), status=201)
+            return json_response(render(sb, schedule), status=201)
 
     async def delete(request: Request) -> Response:
         with sb.store.lock:
@@ -102,7 +113,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 raise not_found("transfer_schedule", "Couldn't find that schedule.")
             del sb.store.state.schedules[schedule.uuid]
             sb.store.save()
-            return json_response(render(schedule))
+            return json_response(render(sb, schedule, deleted_at=sb.store.now()))
 
     path = "/client/v11/databases/{db}/transfer-schedules"
     return [

@@ -50,7 +50,7 @@ class Settings:
     page_size: int = 200  # default Range page size
     rate_limit_capacity: int = 4500
     rate_limit_refill_per_minute: float = 75.0
-    public_url_ttl: int = 600  # seconds a signed backup URL stays valid
+    public_url_ttl: int = 3600  # seconds a signed backup URL stays valid (Heroku: 60 minutes)
     release_phase_delay: float = 0.0  # seconds a release stays `pending` when the app has a release phase
 
 
@@ -83,6 +83,7 @@ class App:
     stack: str = "heroku-24"
     generation: str = "cedar"
     maintenance: bool = False
+    space: str | None = None  # a Private Space: new add-ons need confirm (423 confirmation_required)
     config_vars: dict[str, str] = field(default_factory=dict)  # user-set vars only
     formation: list[dict[str, Any]] = field(default_factory=list)
     transfer_seq: int = 0  # last transfer num used for this app
@@ -173,10 +174,10 @@ class Transfer:
     canceled_at: float | None = None
     deleted_at: float | None = None
     purged_at: float | None = None
-    succeeded: bool = False
+    succeeded: bool | None = None  # null until finished, as on Heroku
     warnings: int = 0
     processed_bytes: int = 0
-    source_bytes: int = 0
+    source_bytes: int | None = None  # null until the source's size is known
     schedule_uuid: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     logs: list[dict[str, str]] = field(default_factory=list)
@@ -194,6 +195,7 @@ class Schedule:
     timezone: str
     created_at: float
     last_run: str | None = None  # local date (YYYY-MM-DD) of the last scheduled capture
+    updated_at: float = 0.0
 
 
 @dataclass

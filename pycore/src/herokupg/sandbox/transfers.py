@@ -397,7 +397,7 @@ def tick(sb: Sandbox, now: float) -> bool:
 
 # -- retention --------------------------------------------------------------------------------
 def _expire(sb: Sandbox, t: Transfer, now: float) -> None:
-    t.deleted_at = t.purged_at = t.updated_at = now
+    t.deleted_at = t.updated_at = now  # the dump goes at once; purged_at stays null, as Heroku shows
     if t.artifact:
         (backup_dir(sb) / t.artifact).unlink(missing_ok=True)
 
@@ -451,17 +451,31 @@ def _app(sb: Sandbox, request: Request) -> App:
 
 def _find(sb: Sandbox, app: App, ident: str) -> Transfer:
     for t in sb.store.state.transfers.values():
-        if t.app_id == app.id and t.deleted_at is None and (t.uuid == ident or str(t.num) == ident):
+        if t.app_id == app.id and (t.uuid == ident or str(t.num) == ident):
+            if t.deleted_at is not None:  # Heroku's transfer service: 410 for a destroyed transfer
+                raise HerokuHTTPError(
+                    410, "gone", f"transfer {ident} of {app.name} destroyed at {transfer_time(t.deleted_at)}"
+                )
             return t
     raise HerokuHTTPError(404, "not_found", "Couldn't find that transfer.", resource="transfer")
+
+
+class DatabaseNotFound(HerokuHTTPError):
+    """The Data API's 404 for a database id it does not know: an HTML page served as JSON
+    (``<h1>Not Found</h1>``, ``X-Cascade: pass``), as recorded from Heroku."""
+
+    def response(self) -> Response:
+        headers = {"X-Cascade": "pass", **self.headers}
+        return Response("<h1>Not Found</h1>", status_code=404, media_type="application/json", headers=headers)
 
 
 class NotProvisioned(HerokuHTTPError):
     """404 for a database that exists but is not provisioned yet.
 
-    The body deliberately has no ``message``: the CLI (pg:info, capture, schedule, pg:wait) only
-    recognises "not yet provisioned" when the client raises its raw HTTP error, which carries
-    ``statusCode``; a body with a message becomes an APIError without it and aborts the command.
+    No recording shows this answer. It is JSON without ``message`` because of what the CLI does
+    with it: pg:info, capture, schedule and pg:wait only recognise "not yet provisioned" from a
+    raw HTTP error with ``statusCode`` (an HTML body makes its JSON parser throw instead, and a
+    body with a message becomes an APIError without a status).
     """
 
     def body(self) -> dict[str, Any]:
@@ -472,11 +486,11 @@ def database(sb: Sandbox, ident: str, *, ready: bool = True) -> Addon:
     """The database a Data API path names (add-on id, or name); 404 while not provisioned."""
     addon = sb.store.state.addons.get(ident) or sb.store.addon(ident)
     if addon is None or not provider.is_pg(addon):
-        raise not_found("database", "Couldn't find that database.")
+        raise DatabaseNotFound(404, "not_found", f"Couldn't find database {ident}.", resource="database")
     if ready and addon.state != "provisioned":
         if addon.state == "provisioning":
             raise NotProvisioned(404, "not_found", f"{addon.name} is not yet provisioned.")
-        raise not_found("database", "Couldn't find that database.")
+        raise DatabaseNotFound(404, "not_found", f"Couldn't find database {ident}.", resource="database")
     return addon
 
 
@@ -530,7 +544,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 (backup_dir(sb) / t.artifact).unlink(missing_ok=True)
                 t.artifact = None
             sb.store.save()
-            return json_response(render(sb, t))
+            # Heroku's transfer service answers a cancel with when it was canceled, not the transfer.
+            return json_response({"canceled_at": transfer_time(now)}, status=201)
 
     async def capture(request: Request) -> Response:
         with sb.store.lock:

@@ -39,9 +39,15 @@ def test_defaults(run_module, calls):
     assert (call["name"], call["count"], call["leader"], call["state"], call["plan"], call["max_lag"]) == (
         "REPLICA", None, "DATABASE_URL", "present", None, 0
     )
+    assert call["confirm"] is None
     assert call["wait"].enabled is True and call["wait"].timeout == 1800 and call["wait"].poll_interval == 5
     assert out["requests"][0]["method"] == "POST"
     assert "diff" not in out.result
+
+
+def test_confirm_reaches_the_core(run_module, calls):
+    run_module(heroku_pg_follower.main, {"app": "myapp", "name": "REPLICA", "confirm": "myapp"})
+    assert calls[0]["confirm"] == "myapp"
 
 
 def test_check_and_diff_mode(run_module, calls):

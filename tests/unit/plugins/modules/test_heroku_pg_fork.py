@@ -31,8 +31,13 @@ def test_defaults(run_module, calls):
     out = run_module(heroku_pg_fork.main, {"app": "myapp", "name": "COPY"})
     assert not out.failed and out["changed"] is False
     assert calls[0] == {"app": "myapp", "name": "COPY", "source": "DATABASE_URL", "state": "present",
-                        "fast": False, "to": None, "by": None, "plan": None, "check_mode": False}
+                        "fast": False, "to": None, "by": None, "plan": None, "confirm": None, "check_mode": False}
     assert out["fork"] == {"addon": "postgresql-x"} and out["requests"] == []
+
+
+def test_confirm_reaches_the_core(run_module, calls):
+    run_module(heroku_pg_fork.main, {"app": "myapp", "name": "COPY", "confirm": "myapp"})
+    assert calls[0]["confirm"] == "myapp"
 
 
 def test_rollback_options_and_check_mode(run_module, calls):

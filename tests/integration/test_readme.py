@@ -41,6 +41,8 @@ ELSEWHERE = {
     "make demo": "tests/integration/test_demo.py",
     "make test": "the suite this test belongs to",
     "make test-matrix": "run by hand (20-30 min); the README's support table gives its last result",
+    "HEROKU_API_KEY=... make": "make test-live talks to a real Heroku account (none here); "
+    "tests/integration/test_live_suite.py runs the same live suite against a sandbox",
     "herokupg outliers": "pycore/tests/test_outliers.py: the sandbox's app user cannot create pg_stat_statements, "
     "so those tests create it as the cluster's superuser first",
 }
@@ -152,8 +154,15 @@ def test_readme_commands_run_as_written(home: Path) -> None:
         ANSIBLE_ASYNC_DIR=str(home / ".ansible_async"),
     )
     text = script(home, controller)
-    done = subprocess.run(["bash", "-c", text], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=1100, check=False)
+    page = ROOT / "slow.html"  # the README's `-o slow.html` writes where the commands run
+    had_page = page.exists()
+    try:
+        done = subprocess.run(["bash", "-c", text], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=1100, check=False)
+        html = page.read_text() if page.exists() else ""
+    finally:
+        if not had_page:
+            page.unlink(missing_ok=True)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"exit {done.returncode}:\n{output[-8000:]}"
 
@@ -162,6 +171,7 @@ def test_readme_commands_run_as_written(home: Path) -> None:
     assert "is now the primary (DATABASE_URL) of myapp" in output
     assert "Restored b001 of myapp into DATABASE" in output
     assert "1 slow query in 1 fingerprint" in output and "select pg_sleep(?)" in output, output[-6000:]
+    assert "<svg" in html and "select pg_sleep(?)" in html, "slow.html: no chart or no fingerprint"
     assert (home / "myapp-b001.dump").is_file() and (home / "myapp-latest.dump").is_file()
     assert "herokupg sandbox stopped" in output
     installed = home / ".ansible" / "collections" / "ansible_collections" / "herokuops" / "postgres"

@@ -9,6 +9,7 @@ restore really downloads it (httpx sends the userinfo as Basic auth; the sandbox
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,9 +62,10 @@ def test_url_options_keep_their_secrets(ansible: Ansible, tmp_path: Path) -> Non
     started = float(sandbox.admin("GET", "state")["now"])
     with sandbox.http() as http:
         http.post(f"/client/v11/databases/{addon['id']}/backups").raise_for_status()
-        for _attempt in range(200):
-            if http.get(f"/client/v11/apps/{APP}/transfers/1").json()["finished_at"]:
-                break
+        deadline = time.monotonic() + 120  # the suite's sandboxes take Heroku-like transfer times
+        while not http.get(f"/client/v11/apps/{APP}/transfers/1").json()["finished_at"]:
+            assert time.monotonic() < deadline, "the backup did not finish"
+            time.sleep(0.1)
         signed = http.post(f"/client/v11/apps/{APP}/transfers/1/actions/public-url").json()["url"]
     parts = urlsplit(signed)
     extra = f"X-Amz-Credential={AMZ_CREDENTIAL.replace('/', '%2F')}&X-Amz-Signature={AMZ_SIGNATURE}" \

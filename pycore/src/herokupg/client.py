@@ -188,6 +188,8 @@ class HerokuClient:
         self.pace_below = pace_below
         self.request_count = 0  # API requests sent, retries included (redirect hops are not counted)
         self.rate_limit_remaining: int | None = None
+        # Request-Id of the last answer: names the request whose body did not fit a model.
+        self.last_request_id: str | None = None
         self._sleep = sleep
         self._warned: set[str] = set()
         self.timeout = timeout  # seconds, for connecting and for each read
@@ -307,6 +309,7 @@ class HerokuClient:
             elapsed = time.monotonic() - started
             self._track(response)
             resp_id = response.headers.get("Request-Id") or request_id
+            self.last_request_id = resp_id
             log.debug(
                 "%s %s -> %d in %.0f ms (Request-Id %s)",
                 method,

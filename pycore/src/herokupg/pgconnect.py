@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from herokupg.errors import HerokuPgError
+from herokupg.errors import HerokuPgError, MissingLibraryError
 from herokupg.redact import redact, register_secret
 
 if TYPE_CHECKING:
@@ -25,8 +25,17 @@ if TYPE_CHECKING:
 EXTRA = "postgres"
 
 
-class MissingPsycopgError(HerokuPgError):
-    """psycopg is not installed."""
+class MissingPsycopgError(MissingLibraryError):
+    """psycopg is not installed (``reason``: what needed it)."""
+
+    def __init__(self, message: str | None = None, *, reason: str = "for a direct connection") -> None:
+        install = f"pip install 'herokupg[{EXTRA}]'"
+        super().__init__(
+            message or f"A direct database connection needs psycopg 3: {install}",
+            library="psycopg",
+            reason=reason,
+            install=install,
+        )
 
 
 class DatabaseConnectionError(HerokuPgError):
@@ -61,9 +70,7 @@ def import_psycopg() -> None:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        raise MissingPsycopgError(
-            f"A direct database connection needs psycopg 3: pip install 'herokupg[{EXTRA}]'"
-        ) from None
+        raise MissingPsycopgError() from None
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Backup downloads (herokupg.ops.download) through httpx over real sockets: redirects, resuming a
+"""Backup downloads (herokupg.download) through httpx over real sockets: redirects, resuming a
 body that broke off, failures, what is kept."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import httpx
 import pytest
 from local_servers import RANGED, OriginServer, serving
 
-from herokupg.ops.download import DownloadError, download
+from herokupg.download import DownloadError, download
 
 
 @pytest.fixture

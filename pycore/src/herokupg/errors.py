@@ -193,6 +193,10 @@ class ConnectionFailedError(APIError):
         self.may_have_applied = may_have_applied
 
 
+class StreamBrokenError(ConnectionFailedError):
+    """A streamed body (a download, a log stream) broke off after its answer began."""
+
+
 class OperationTimeoutError(HerokuPgError):
     """A wait ran out of time; carries the resource and the last status seen."""
 

@@ -118,7 +118,7 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        return download(ctx.api.client.http, signed.url, path, expected_size=expected, identity=identity)
+        return download(ctx.api.client, signed.url, path, expected_size=expected, identity=identity)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")

@@ -50,6 +50,7 @@ def common_argument_spec():
         data_api_url=dict(type="str", fallback=(env_fallback, ["HEROKU_DATA_API_URL"])),
         timeout=dict(type="float", default=30),
         retries=dict(type="int", default=3),
+        rate_limit_retries=dict(type="int", default=10),
         validate_certs=dict(type="bool", default=True),
     )
 
@@ -172,14 +173,16 @@ class HerokuModule:
         params = self.params
         if params["timeout"] <= 0:
             self.fail_json(msg="timeout must be more than 0 seconds, got %s." % params["timeout"])
-        if params["retries"] < 0:
-            self.fail_json(msg="retries must be 0 or more, got %s." % params["retries"])
+        for option in ("retries", "rate_limit_retries"):
+            if params[option] < 0:
+                self.fail_json(msg="%s must be 0 or more, got %s." % (option, params[option]))
         client = HerokuClient(
             params["api_key"],
             api_url=params["api_url"],
             data_api_url=params["data_api_url"],
             timeout=params["timeout"],
             retries=params["retries"],
+            rate_limit_retries=params["rate_limit_retries"],
             validate_certs=params["validate_certs"],
         )
         wait = WaitOptions()

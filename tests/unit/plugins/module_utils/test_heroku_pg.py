@@ -63,13 +63,38 @@ def module_main(spec=None, waits=False, operation=None, database=None, seen=None
 
 def test_common_argument_spec():
     spec = common_argument_spec()
-    assert set(spec) == {"app", "api_key", "api_url", "data_api_url", "timeout", "retries", "validate_certs"}
+    assert set(spec) == {
+        "app", "api_key", "api_url", "data_api_url", "timeout", "retries", "rate_limit_retries", "validate_certs"
+    }
     assert spec["app"] == {"type": "str", "required": True}
     assert spec["api_key"]["no_log"] is True
     assert spec["api_key"]["fallback"][1] == ["HEROKU_API_KEY"]
     assert spec["api_url"]["fallback"][1] == ["HEROKU_API_URL"]
     assert spec["data_api_url"]["fallback"][1] == ["HEROKU_DATA_API_URL"]
-    assert (spec["timeout"]["default"], spec["retries"]["default"], spec["validate_certs"]["default"]) == (30, 3, True)
+    defaults = [spec[name]["default"] for name in ("timeout", "retries", "rate_limit_retries", "validate_certs")]
+    assert defaults == [30, 3, 10, True]
+
+
+def test_retry_documentation_matches_the_client():
+    """The retries and rate_limit_retries docs quote the client's figures: keep them in step."""
+    import inspect
+
+    import yaml
+
+    from ansible_collections.herokuops.postgres.plugins.doc_fragments.heroku import ModuleDocFragment
+    from herokupg import client
+
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    defaults = inspect.signature(client.HerokuClient).parameters
+    for name in ("retries", "rate_limit_retries"):
+        assert options[name]["default"] == common_argument_spec()[name]["default"] == defaults[name].default
+    retries, limited = " ".join(options["retries"]["description"]), " ".join(options["rate_limit_retries"]["description"])
+    assert "up to %g seconds before the first repeat" % defaults["backoff_base"].default in retries
+    assert "at most %g seconds" % defaults["backoff_max"].default in retries
+    assert "C(GET), C(PUT), C(DELETE)" in retries
+    assert client._IDEMPOTENT_METHODS == {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}  # pylint: disable=protected-access
+    assert "(at most %g seconds)" % client.RETRY_AFTER_MAX in limited
+    assert "from up to %g seconds" % client.REFILL_INTERVAL in limited
 
 
 def test_wait_options_only_when_asked(run_module):
@@ -121,7 +146,8 @@ def test_options_win_over_env(run_module, monkeypatch):
     monkeypatch.setenv("HEROKU_API_KEY", "env-key-123")
     monkeypatch.setenv("HEROKU_API_URL", "http://127.0.0.1:5999")
     seen = {}
-    args = {"app": "a", "api_key": "arg-key-456", "api_url": "http://127.0.0.1:7000", "timeout": 4, "retries": 0}
+    args = {"app": "a", "api_key": "arg-key-456", "api_url": "http://127.0.0.1:7000", "timeout": 4, "retries": 0,
+            "rate_limit_retries": 2}
     run_module(module_main(seen=seen), args, check_mode=True)
     assert seen["module"].params["api_key"] == "arg-key-456"
     context = seen["context"]
@@ -129,7 +155,7 @@ def test_options_win_over_env(run_module, monkeypatch):
     assert context.check_mode is True
     assert context.api.client.api_url == "http://127.0.0.1:7000"
     assert context.api.client.data_api_url == "http://127.0.0.1:7000"  # the sandbox serves both
-    assert context.api.client.retries == 0
+    assert (context.api.client.retries, context.api.client.rate_limit_retries) == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -137,6 +163,7 @@ def test_options_win_over_env(run_module, monkeypatch):
     [
         ({"timeout": 0}, "timeout must be more than 0 seconds, got 0"),
         ({"retries": -1}, "retries must be 0 or more, got -1"),
+        ({"rate_limit_retries": -1}, "rate_limit_retries must be 0 or more, got -1"),
         ({"api_url": "ftp://example.invalid"}, "API URL must be an absolute http(s) URL"),
     ],
 )

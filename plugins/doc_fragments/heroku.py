@@ -39,11 +39,32 @@ options:
     default: 30
   retries:
     description:
-      - How many times a request that is safe to repeat is retried after a connection error,
-        a 5xx or a 429 answer, with jittered exponential backoff.
-      - A request that creates something is never blindly repeated; the module re-reads the state instead.
+      - How many times one request is repeated after a failure, with jittered exponential backoff
+        (up to 0.5 seconds before the first repeat, doubling, at most 20 seconds).
+      - Any request is repeated when it never reached the server (the connection was refused or
+        could not be made in time).
+      - After a failure that may have reached the server (a read timeout, a dropped connection) and
+        after a 5xx answer, only idempotent requests are repeated - C(GET), C(PUT), C(DELETE) and the
+        C(POST)s that only look something up, sign a backup URL, cancel a transfer or open a log
+        session. A request that creates or changes something (add-on, attachment, backup, restore,
+        schedule, settings) is never blindly repeated; the module reads the state again instead.
+      - Not retried - certificate errors, a proxy that cannot be used, redirect loops, 4xx answers.
+      - Answers 429 (the account's request budget is spent) have their own budget, O(rate_limit_retries),
+        and do not count here.
     type: int
     default: 3
+  rate_limit_retries:
+    description:
+      - How many times a request answered 429 (Too Many Requests) is repeated, whatever its method - Heroku
+        refused it before doing anything.
+      - Each repeat waits as long as the answer's C(Retry-After) asks (at most 300 seconds), else backs
+        off (jittered) from up to 0.8 seconds (the time Heroku takes to refill one request), doubling,
+        at most 20 seconds.
+      - Separate from O(retries) because Ansible forks share the account's budget, so each may have to
+        wait several refills. V(0) fails at the first 429.
+    type: int
+    default: 10
+    version_added: "0.2.0"
   validate_certs:
     description:
       - Whether to verify TLS certificates (of the API hosts, log streams and backup downloads).

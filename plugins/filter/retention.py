@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for backup retention: which backups to keep, and the names of off-platform copies.
 
-Both run on the controller and only wrap pure functions of ``herokupg.ops.retention`` (the
+Both run on the controller and only wrap pure functions of ``herokupg.retention`` (the
 policy lives in the Python core, where it is typed and unit tested); they never call an API.
 """
 
@@ -17,7 +17,7 @@ from ansible.errors import AnsibleFilterError
 HEROKUPG_IMPORT_ERROR = None
 try:
     from herokupg.errors import HerokuPgError
-    from herokupg.ops import retention as core
+    from herokupg import retention as core
 except ImportError:
     HEROKUPG_IMPORT_ERROR = traceback.format_exc()
 

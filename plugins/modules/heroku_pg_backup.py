@@ -232,7 +232,7 @@ requests:
             "body": null, "description": "capture a backup of DATABASE (postgresql-curved-12345)"}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.backups import BackupRequest, capture_backup, delete_backup
@@ -259,7 +259,7 @@ def main():
     )
     p = module.params
     if p["state"] == "absent" and (p["url"] or p["dest"] or p["max_age"]):
-        module.module.fail_json(msg="url, dest and max_age apply to state=present only.")
+        module.fail_json(msg="url, dest and max_age apply to state=present only.")
 
     def operation(ctx):
         if p["state"] == "absent":

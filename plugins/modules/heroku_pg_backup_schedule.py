@@ -104,7 +104,7 @@ requests:
             "description": "schedule daily backups of postgresql-curved-12345 at 02:00 America/New_York"}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.schedules import ensure_schedule

@@ -135,7 +135,7 @@ requests:
             "attachment": {"name": "DATABASE"}, "config": {}}}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.database import ensure_database

@@ -124,7 +124,7 @@ requests:
                      "config": {"follow": "DATABASE_URL"}}}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.followers import ensure_follower

@@ -117,7 +117,7 @@ requests:
                      "config": {"fork": "DATABASE_URL", "fast": true}}}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.forks import ensure_fork

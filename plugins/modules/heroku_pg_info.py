@@ -150,7 +150,7 @@ databases:
       sample: {"Plan": ["Standard 0"], "Status": ["Available"]}
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.info import database_info

@@ -125,16 +125,7 @@ database:
   sample: {"addon": "postgresql-curved-12345", "config_var": "DATABASE_URL", "attachments": ["DATABASE"]}
 """
 
-import traceback
-
-from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
-
-PSYCOPG_IMPORT_ERROR = None
-try:
-    import psycopg  # noqa: F401  pylint: disable=unused-import
-except ImportError:
-    PSYCOPG_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.outliers import outliers_report
@@ -150,12 +141,7 @@ def main():
             show_values=dict(type="bool", default=False),
         )
     )
-    if PSYCOPG_IMPORT_ERROR:
-        module.module.fail_json(
-            msg=missing_required_lib("psycopg", reason="to read pg_stat_statements")
-            + " It comes with the postgres extra: pip install 'herokupg[postgres]'.",
-            exception=PSYCOPG_IMPORT_ERROR,
-        )
+    module.require_psycopg("to read pg_stat_statements")
     p = module.params
     module.run(
         lambda ctx: outliers_report(

@@ -192,10 +192,7 @@ requests:
                      "name": "DATABASE", "namespace": null}}]
 """
 
-import traceback
-
-from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.promote import promote
@@ -217,13 +214,7 @@ def main():
     )
     p = module.params
     if p["fence"]:
-        try:
-            import psycopg  # noqa: F401  pylint: disable=unused-import
-        except ImportError:
-            module.module.fail_json(
-                msg=missing_required_lib("psycopg 3 (pip install 'herokupg[postgres]')", reason="for fence=true"),
-                exception=traceback.format_exc(),
-            )
+        module.require_psycopg("for write fencing (fence: true)")
     module.run(
         lambda ctx: promote(
             ctx,

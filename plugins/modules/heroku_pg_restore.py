@@ -133,7 +133,7 @@ requests:
             "body": {"backup_url": "<backup URL>"}, "description": "restore myapp::b012 into DATABASE"}]
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.restore import restore_backup

@@ -133,7 +133,7 @@ requests:
       description: set log_min_duration_statement=50 on postgresql-curved-12345 (DATABASE_URL) on app myapp
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.settings import ensure_settings

@@ -178,7 +178,7 @@ database:
   sample: {"addon": "postgresql-curved-12345", "config_var": "DATABASE_URL", "attachments": ["DATABASE"]}
 """
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule
 
 try:
     from herokupg.ops.slow_queries import slow_query_report

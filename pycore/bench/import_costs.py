@@ -56,7 +56,7 @@ STEPS = [
      "T()\nm.parse(m.Transfer, {'uuid': 'u'})"),
 ]
 IMPORTS = [
-    "ansible.module_utils.basic", "ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg",
+    "ansible.module_utils.basic", "ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg",
     "herokupg.api", "herokupg.client", "herokupg.models", "httpx", "httpcore", "pydantic", "pydantic_core",
     "pydantic._internal._generate_schema", "ssl", "certifi", "urllib.request", "http.client",
 ]

@@ -15,7 +15,7 @@ import pytest
 
 from herokupg.api import SDK_ACCEPT, HerokuAPI
 from herokupg.client import HerokuClient
-from herokupg.errors import ConfirmationRequiredError, NotFoundError
+from herokupg.errors import ConfirmationRequiredError, NotFoundError, UnexpectedResponseError
 from herokupg.redact import redact
 
 FIXTURES = Path(__file__).parent / "fixtures" / "api"
@@ -249,6 +249,15 @@ def test_config_vars_registers_database_passwords(heroku: FakeHeroku) -> None:
     config = heroku.api().config_vars("myapp")
     assert config["RAILS_ENV"] == "production"
     assert redact("oops p4ssw0rd-analyst-cccc") == "oops ********"
+
+
+def test_config_vars_that_are_not_an_object_are_an_unexpected_answer(heroku: FakeHeroku) -> None:
+    listed = ["postgres://u:p4ssw0rd-listed-dddd@h/d"]
+    heroku.add("GET", "/apps/myapp/config-vars", listed, **{"Request-Id": "rq-9"})
+    with pytest.raises(UnexpectedResponseError) as info:
+        heroku.api().config_vars("myapp")
+    assert info.value.problems == ["(the whole body): expected an object (got list)"]
+    assert info.value.request_id == "rq-9" and "p4ssw0rd-listed-dddd" not in str(info.value)
 
 
 def test_get_app_uses_sdk_accept(heroku: FakeHeroku) -> None:

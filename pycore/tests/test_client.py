@@ -301,7 +301,8 @@ def test_html_served_as_json_is_still_a_typed_error() -> None:
     html = httpx.Response(404, headers=labelled, content=page)
     with make(Script(html), retries=0) as client, pytest.raises(NotFoundError) as info:
         client.get("/client/v11/databases/0b9c", api="data")
-    assert info.value.message == f"HTTP Error 404 for GET {SANDBOX}/client/v11/databases/0b9c"
+    missing = "Heroku has no database 0b9c (HTTP 404 for GET /client/v11/databases/0b9c)"
+    assert info.value.message.startswith(missing) and info.value.resource == "database"
     assert info.value.request_id == "r-1" and info.value.error_id is None
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from backup_helpers import context, transfers
 
+from herokupg.download import DownloadError
 from herokupg.errors import (
     ConfirmationRequiredError,
     OperationTimeoutError,
@@ -19,7 +20,6 @@ from herokupg.errors import (
 )
 from herokupg.ops.backups import BackupRequest, capture_backup, delete_backup
 from herokupg.ops.base import Context, WaitOptions
-from herokupg.ops.download import DownloadError
 from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 

@@ -18,8 +18,9 @@ from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import ConflictError, ConnectionFailedError, HerokuPgError, ValidationError
 from herokupg.ops.base import Context, Result, WaitOptions
-from herokupg.ops.fence import MISSING, FenceError
+from herokupg.ops.fence import MISSING, Fence
 from herokupg.ops.promote import promote
+from herokupg.pgconnect import MissingPsycopgError
 from herokupg.sandbox.pgengine import available
 from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
@@ -90,6 +91,24 @@ def test_a_fenced_promotion_leaves_the_old_primary_read_only(sandbox: RunningSan
     assert new_url == config_var(sandbox, "fenceok", "REPLICA_URL") != old_url
     assert writable(new_url) and not recovering(new_url)  # the fence did not follow it over
     assert old_url not in str(done.data) and replica["name"] in str(done.data)
+
+
+def test_the_fence_session_has_its_timeouts_and_names_the_promotion(sandbox: RunningSandbox) -> None:
+    """Made by pgconnect.open_connection: autocommit, statement and lock timeouts, a name for others."""
+    seed_app(sandbox, "fenceconn")
+    seed_database(sandbox, "fenceconn", STANDARD)
+    url = config_var(sandbox, "fenceconn", "DATABASE_URL")
+    with HerokuClient(api_key=sandbox.token, api_url=sandbox.url, retries=0) as client:
+        fence = Fence(Context(api=HerokuAPI(client), wait=WAIT), "fenceconn", "old", url, "x" * 70, url)
+        conn = fence._connect(url, "the old primary")
+        try:
+            timeouts = ("statement_timeout", "lock_timeout")
+            shown = [conn.execute(f"SHOW {setting}").fetchone() for setting in timeouts]
+            name = conn.execute("SELECT current_setting('application_name')").fetchone()
+            assert conn.autocommit and shown == [("1min",), ("10s",)]
+            assert name == (("herokupg failover to " + "x" * 70)[:63],)
+        finally:
+            conn.close()
 
 
 def test_check_mode_touches_nothing(sandbox: RunningSandbox) -> None:
@@ -180,7 +199,7 @@ def test_without_psycopg_nothing_is_touched(sandbox: RunningSandbox, monkeypatch
     seed(sandbox, "fencenolib")
     old_url = config_var(sandbox, "fencenolib", "DATABASE_URL")
     monkeypatch.setitem(__import__("sys").modules, "psycopg", None)
-    with pytest.raises(FenceError) as missing:
+    with pytest.raises(MissingPsycopgError) as missing:
         run(sandbox, "fencenolib")
     monkeypatch.undo()
     assert missing.value.message == MISSING and "herokupg[postgres]" in MISSING

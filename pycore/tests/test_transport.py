@@ -4,6 +4,7 @@ redirects, TLS verification, proxies from the environment, and the log stream th
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import time
@@ -165,12 +166,40 @@ def test_a_post_redirected_to_a_dead_host_reached_the_first_one(origin: OriginSe
 def test_log_streams_follow_redirects_without_the_key(origin: OriginServer) -> None:
     with serving(OriginServer()) as other, client_for(origin.url) as client:
         url = f"{origin.url}/redirect/307?to={other.url}/events"
-        with _stream(client.http, url, tail=False, timeout=5.0, user_agent="herokupg/test") as lines:
+        with _stream(client, url, tail=False, timeout=5.0, user_agent="herokupg/test") as lines:
             assert list(iter_sse_log_lines(lines)) == ["line one", "line two", "line three"]
         (followed,) = other.recorder.requests
     assert followed.headers["Accept"] == "text/event-stream"
     assert "Authorization" not in followed.headers
     assert "Authorization" not in origin.recorder.requests[0].headers
+
+
+def test_a_log_stream_that_cannot_be_read_never_shows_its_token() -> None:
+    dead = f"http://127.0.0.1:{free_port()}/stream/s?tail=false&token=s3cr3t-log-token"
+    with client_for("http://127.0.0.1:1") as client, pytest.raises(ConnectionFailedError) as info:
+        with _stream(client, dead, tail=False, timeout=5.0, user_agent="herokupg/test"):
+            pass
+    text = str(info.value)
+    assert info.value.message.startswith("Could not read the log stream (http://127.0.0.1:")
+    assert "ConnectError" in text and "s3cr3t-log-token" not in text and info.value.may_have_applied is False
+
+
+def test_only_the_client_makes_http_connections() -> None:
+    """Operations, downloads and log streams go through HerokuClient: one place for proxies,
+    certificates, timeouts and redaction."""
+    package = Path(__import__("herokupg").__file__).parent
+
+    def imports_httpx(path: Path) -> bool:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(name.split(".")[0] == "httpx" for name in names):
+                return True
+        return False
+
+    users = [path.relative_to(package) for path in package.rglob("*.py") if "sandbox" not in path.parts]
+    assert [str(path) for path in users if imports_httpx(package / path)] == ["client.py"]
 
 
 # -- TLS ---------------------------------------------------------------------------------------

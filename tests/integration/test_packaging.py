@@ -188,7 +188,7 @@ def test_collection_tarball_contents(artefacts: Artefacts) -> None:
     required = {
         "MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "meta/execution-environment.yml",
         "meta/requirements.txt", "meta/bindep.txt", "requirements.txt", "bindep.txt",
-        "changelogs/changelog.yaml", "changelogs/config.yaml", "plugins/module_utils/heroku_pg.py",
+        "changelogs/changelog.yaml", "changelogs/config.yaml", "plugins/module_utils/_heroku_pg.py",
     }
     required |= {str(p.relative_to(ROOT)) for p in (ROOT / "plugins" / "modules").glob("*.py")}
     required |= {str(p.relative_to(ROOT)) for p in (ROOT / "plugins" / "doc_fragments").glob("*.py")}

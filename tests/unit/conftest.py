@@ -23,7 +23,7 @@ import pytest
 
 def _collection_importable():
     try:
-        import ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg  # noqa: F401  pylint: disable=unused-import
+        import ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg  # noqa: F401  pylint: disable=unused-import
     except ImportError:
         return False
     return True

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from herokupg.client import HerokuClient
+from herokupg.errors import UnexpectedResponseError
 from herokupg.models import (
     Addon,
     App,
@@ -67,8 +68,11 @@ class HerokuAPI:
         return parse(App, self.client.get(f"/apps/{_seg(app)}", accept=SDK_ACCEPT))
 
     def config_vars(self, app: str) -> dict[str, str]:
-        raw = self.client.get(f"/apps/{_seg(app)}/config-vars")
-        config = {str(k): str(v) for k, v in (raw or {}).items() if v is not None}
+        raw = self.client.get(f"/apps/{_seg(app)}/config-vars") or {}
+        if not isinstance(raw, dict):
+            problem = f"(the whole body): expected an object (got {type(raw).__name__})"
+            raise UnexpectedResponseError("ConfigVars", [problem], request_id=self.client.last_request_id)
+        config = {str(k): str(v) for k, v in raw.items() if v is not None}
         for value in config.values():
             if value.startswith(("postgres://", "postgresql://")):
                 register_url_secret(value)

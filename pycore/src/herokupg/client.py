@@ -2,10 +2,11 @@
 
 What it does for every caller: Bearer auth, the Heroku Accept header, a User-Agent, a fresh
 Request-Id per HTTP request, Range/Next-Range pagination, redirects (Authorization kept on its
-origin), retries with jittered exponential backoff for requests that are safe to repeat, 429
-handling (any method, ``Retry-After`` honoured, its own ``rate_limit_retries`` budget), pacing on
-``RateLimit-Remaining``, and typed errors (:mod:`herokupg.errors`). Nothing it logs or raises
-contains the API key: text goes through :func:`herokupg.redact.redact`.
+origin), retries with jittered exponential backoff (``retries``: connection failures, and for
+idempotent requests read failures and 5xx answers), 429 handling (any method, ``Retry-After``
+honoured, its own ``rate_limit_retries`` budget), pacing on ``RateLimit-Remaining``, and typed
+errors (:mod:`herokupg.errors`). Nothing it logs or raises contains the API key: text goes through
+:func:`herokupg.redact.redact`.
 
 Every request goes through one ``httpx.Client`` (:attr:`HerokuClient.http`), made on first use and
 shared by both hosts, so a run opens one connection per host and loads certificates once. Proxies
@@ -13,8 +14,8 @@ and certificates are httpx's: ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_
 ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the environment (``trust_env``), else certifi's bundle;
 ``validate_certs=False`` turns verification off. Whether a failed request may be repeated follows
 httpx's exceptions: ``ConnectError``/``ConnectTimeout``/``PoolTimeout`` never reached the server
-(any method may be repeated); read timeouts, network and protocol errors may have (only requests
-that are safe to repeat are).
+(any method may be repeated); read timeouts, network and protocol errors may have (only idempotent
+requests are: GET/HEAD/OPTIONS/PUT/DELETE, or a request sent with ``idempotent=True``).
 
 The API key is looked up lazily, on the first request (:func:`herokupg.auth.find_api_key`), so
 constructing a client never fails for want of a key (check mode can build one freely).
@@ -26,11 +27,13 @@ import logging
 import math
 import os
 import random
+import re
 import ssl
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json import dumps, loads
@@ -48,11 +51,12 @@ from herokupg.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
+    StreamBrokenError,
     UnauthorizedError,
     ValidationError,
     missing_resource,
 )
-from herokupg.redact import redact, register_secret
+from herokupg.redact import MASK, redact, register_secret
 
 # httpx imports its command line client when click, rich and pygments happen to be installed
 # (a quarter of its import time); herokupg never runs it. httpx treats it as optional: a None
@@ -79,11 +83,13 @@ RETRY_AFTER_MAX = 300.0
 
 MAX_REDIRECTS = 20
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Idempotent (RFC 9110 9.2.2): repeating one has the effect of sending it once, so one that may have
+# reached the server can be sent again. Not "safe" (9.2.1): PUT and DELETE change things.
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Failures where the request provably never reached the server: safe to repeat for any method.
+# Failures where the request provably never reached the server: it may be repeated whatever its method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after which the request may have reached the server: repeat only safe requests.
+# Failures after which the request may have reached the server: repeat only idempotent requests.
 _MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Never sent either, but repeating cannot help: a proxy that refused the tunnel, a URL httpx cannot send.
 _REFUSED = (httpx.ProxyError, httpx.UnsupportedProtocol)
@@ -188,6 +194,8 @@ class HerokuClient:
         self.pace_below = pace_below
         self.request_count = 0  # API requests sent, retries included (redirect hops are not counted)
         self.rate_limit_remaining: int | None = None
+        # Request-Id of the last answer: names the request whose body did not fit a model.
+        self.last_request_id: str | None = None
         self._sleep = sleep
         self._warned: set[str] = set()
         self.timeout = timeout  # seconds, for connecting and for each read
@@ -208,6 +216,40 @@ class HerokuClient:
         if self._http is None:
             self._http = _http_client(self._transport, self.timeout, self.validate_certs)
         return self._http
+
+    @contextmanager
+    def open_url(
+        self,
+        url: str,
+        *,
+        what: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        endless: bool = False,
+    ) -> Iterator[UrlStream]:
+        """GET an absolute URL that is its own credential (a signed backup URL, a log stream), streamed.
+
+        Through :attr:`http`, like every API request: the same proxies, certificates, timeouts and
+        log redaction, but never the API key. Redirects are followed. ``what`` names the stream in
+        errors ("the download"); ``timeout`` (default: the client's) is for connecting and each
+        read, but an ``endless`` stream (a log tail) waits for its next byte for ever. Any status is
+        returned: the caller decides what it means. A failure before the answer raises
+        :class:`~herokupg.errors.ConnectionFailedError`; one while reading the body,
+        :class:`~herokupg.errors.StreamBrokenError`. Their text names the URL without its query.
+        """
+        seconds = self.timeout if timeout is None else timeout
+        limits = httpx.Timeout(seconds, read=None if endless else seconds)
+        asked = httpx.Headers({"User-Agent": self.user_agent, "Accept-Encoding": "identity"})
+        asked.update(headers or {})
+        shown = _without_query(url)
+        try:
+            with self.http.stream("GET", url, headers=asked, timeout=limits, follow_redirects=True) as answer:
+                yield UrlStream(answer, what, url)
+        except httpx.HTTPError as exc:
+            reason = f"{type(exc).__name__}: {_describe(exc, url)}"
+            raise ConnectionFailedError(
+                f"Could not read {what} ({shown}): {reason}", method="GET", url=shown, may_have_applied=False
+            ) from None
 
     def close(self) -> None:
         if self._http is not None:
@@ -245,7 +287,7 @@ class HerokuClient:
         url = self._url(path, api)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
-        safe = method in _SAFE_METHODS if idempotent is None else idempotent
+        repeatable = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
         merged = httpx.Headers(
             {
                 "Accept": DEFAULT_ACCEPT,
@@ -279,7 +321,7 @@ class HerokuClient:
             except _Failure as failure:
                 elapsed = time.monotonic() - started
                 not_sent = failure.not_sent
-                retryable = failure.retryable and (not_sent or safe)
+                retryable = failure.retryable and (not_sent or repeatable)
                 failures += 1
                 reason = f"{type(failure.error).__name__}: {_describe(failure.error)}"
                 log.debug(
@@ -307,6 +349,7 @@ class HerokuClient:
             elapsed = time.monotonic() - started
             self._track(response)
             resp_id = response.headers.get("Request-Id") or request_id
+            self.last_request_id = resp_id
             log.debug(
                 "%s %s -> %d in %.0f ms (Request-Id %s)",
                 method,
@@ -326,7 +369,7 @@ class HerokuClient:
                 limited += 1
                 fallback = self._backoff(limited, base=REFILL_INTERVAL)
                 retry_wait = _retry_after(response.headers.get("Retry-After"), fallback)
-            elif status >= 500 and safe and failures + 1 < attempts:
+            elif status >= 500 and repeatable and failures + 1 < attempts:
                 failures += 1
                 retry_wait = self._backoff(failures)
             if retry_wait >= 0:
@@ -523,6 +566,31 @@ class HerokuClient:
         )
 
 
+class UrlStream:
+    """The answer of :meth:`HerokuClient.open_url`: status, headers and the body as it comes."""
+
+    def __init__(self, response: httpx.Response, what: str, url: str) -> None:
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = response.headers  # case-insensitive
+        self._response = response
+        self._what = what
+        self._url = url
+
+    def iter_raw(self) -> Iterator[bytes]:
+        """The body's bytes as they arrive, undecoded: a break keeps what arrived."""
+        return self._guarded(self._response.iter_raw())
+
+    def iter_lines(self) -> Iterator[str]:
+        return self._guarded(self._response.iter_lines())
+
+    def _guarded(self, chunks: Iterator[Any]) -> Iterator[Any]:
+        try:
+            yield from chunks
+        except httpx.HTTPError as exc:
+            reason = f"{type(exc).__name__}: {_describe(exc, self._url)}"
+            raise StreamBrokenError(f"{self._what[:1].upper()}{self._what[1:]} broke off: {reason}") from None
+
+
 class _Failure(Exception):
     """A request that got no HTTP response, and whether it may be repeated.
 
@@ -549,9 +617,23 @@ def _bad_certificate(error: BaseException) -> bool:
     return False
 
 
-def _describe(error: Exception) -> str:
-    """An httpx failure's text, redacted, with what to do about one that repeating cannot fix."""
-    text = redact(str(error)) or "no response"
+# A log stream's session token, in whatever query parameter position (redact() masks ?token= only).
+_TOKEN = re.compile(r"(token=)[^&\s\"']+", re.I)
+
+
+def _without_query(url: str) -> str:
+    """``url`` without its query, which holds a signed URL's or a log stream's credential."""
+    return redact(url.split("?", 1)[0])
+
+
+def _describe(error: Exception, url: str | None = None) -> str:
+    """An httpx failure's text, redacted (``url``'s query masked), with what to do about one that
+    repeating cannot fix."""
+    text = str(error)
+    query = url.partition("?")[2] if url else ""
+    if query:
+        text = text.replace(query, MASK)
+    text = _TOKEN.sub(r"\g<1>" + MASK, redact(text)) or "no response"
     if _bad_certificate(error):
         text += (
             " (set SSL_CERT_FILE to the CA bundle that signed the server's certificate, or turn "

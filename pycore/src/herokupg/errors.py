@@ -51,12 +51,25 @@ class UnexpectedResponseError(HerokuPgError, ValueError):
     """The API answered with a body that does not fit the model herokupg reads it into.
 
     ``problems`` name each field, what it should be and the type that came; never the value.
+    ``request_id``: the Request-Id of the answer, when the reader knows it (the Ansible modules
+    fill it in from :attr:`herokupg.client.HerokuClient.last_request_id`).
     """
 
-    def __init__(self, model: str, problems: list[str]) -> None:
+    def __init__(self, model: str, problems: list[str], *, request_id: str | None = None) -> None:
         self.model = model
         self.problems = problems
+        self.request_id = request_id
         super().__init__(f"Unexpected answer from the Heroku API for {model}: {'; '.join(problems)}")
+
+
+class MissingLibraryError(HerokuPgError):
+    """An optional library an operation needs is not installed (``install`` says how to get it)."""
+
+    def __init__(self, message: str, *, library: str, reason: str, install: str) -> None:
+        super().__init__(message)
+        self.library = library
+        self.reason = reason
+        self.install = install
 
 
 class APIError(HerokuPgError):
@@ -178,6 +191,10 @@ class ConnectionFailedError(APIError):
             message, status=status, error_id=error_id, request_id=request_id, method=method, url=url
         )
         self.may_have_applied = may_have_applied
+
+
+class StreamBrokenError(ConnectionFailedError):
+    """A streamed body (a download, a log stream) broke off after its answer began."""
 
 
 class OperationTimeoutError(HerokuPgError):

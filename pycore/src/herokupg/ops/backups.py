@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from herokupg.download import BackupIdentity, Downloaded, already_there, download, target_path
 from herokupg.errors import APIError, NotFoundError, ValidationError
 from herokupg.models import DatabaseInfo, Transfer
 from herokupg.ops.base import Context, PlannedRequest, Result, require_confirmation
-from herokupg.ops.download import BackupIdentity, Downloaded, already_there, download, target_path
 from herokupg.ops.locks import turn
 from herokupg.ops.transfers_common import (
     DatabaseMatcher,
@@ -118,7 +118,7 @@ def _deliver(
     def fetch() -> Downloaded | None:
         if signed is None:
             return None
-        return download(ctx.api.client.http, signed.url, path, expected_size=expected, identity=identity)
+        return download(ctx.api.client, signed.url, path, expected_size=expected, identity=identity)
 
     got = ctx.write(result, planned, fetch)
     planned_only = Downloaded(str(path), expected or 0, False, "check mode: not downloaded")

@@ -14,6 +14,8 @@ From then on a write to the old primary fails instead of being lost. The fence s
 successful promotion (the old primary is no longer DATABASE). When the promotion fails before
 the unfollow, the fence is lifted again (only if this run set it); after the unfollow it is kept,
 and the error says how to finish the failover or to make the old primary writable again.
+Connections are made by :func:`herokupg.pgconnect.open_connection` (timeouts, TLS, secrets,
+redacted errors), after :func:`driver` has checked that psycopg is there.
 
 A session-level advisory lock on the old primary is held from the fence to the end of the
 promotion: a second fenced promotion of the same primary stops at once and names the first one.
@@ -26,11 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from herokupg.errors import ConflictError, HerokuPgError
 from herokupg.ops.base import Context
-from herokupg.redact import redact, register_secret
+from herokupg.pgconnect import DatabaseConnectionError, import_psycopg, open_connection, register_url
+from herokupg.redact import redact
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -38,6 +40,9 @@ if TYPE_CHECKING:
 LOCK_KEY = int.from_bytes(b"herokupg", "big")  # the advisory lock every fenced promotion takes
 LABEL = "herokupg failover to "  # application_name prefix: names the promotion to another one
 SESSIONS_TIMEOUT = 30.0  # seconds for the ended sessions to be gone
+CONNECT_TIMEOUT = 10.0  # seconds; then each statement may take a minute, waiting for a lock 10 s
+STATEMENT_TIMEOUT = 60.0
+LOCK_TIMEOUT = 10.0
 SETTING = "default_transaction_read_only"
 MISSING = (
     "Write fencing (fence: true) connects to the old primary with psycopg 3, which is not installed: "
@@ -64,12 +69,8 @@ class FenceError(HerokuPgError):
 
 
 def driver() -> Any:
-    """psycopg, imported only when a fence is asked for (FenceError naming the extra if missing)."""
-    try:
-        import psycopg
-    except ImportError:
-        raise FenceError(MISSING) from None
-    return psycopg
+    """psycopg, imported only when a fence is asked for (MissingPsycopgError naming the extra)."""
+    return import_psycopg(MISSING, reason="for write fencing (fence: true)")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -110,25 +111,23 @@ class Fence:
 
     def __post_init__(self) -> None:
         for url in (self.primary_url, self.target_url):
-            password = urlsplit(url).password
-            register_secret(password)
-            register_secret(unquote(password or ""))
+            register_url(url)
 
     # -- connections ----------------------------------------------------------------------
     def _connect(self, url: str, what: str) -> Connection[Any]:
-        psycopg = driver()
         try:
-            conn: Connection[Any] = psycopg.connect(
+            return open_connection(
                 url,
+                f"{what} of {self.app}",
+                timeout=CONNECT_TIMEOUT,
+                application_name=LABEL + self.target,
                 autocommit=True,
-                application_name=(LABEL + self.target)[:63],
-                connect_timeout=10,
-                options="-c statement_timeout=60000 -c lock_timeout=10000",
+                statement_timeout=STATEMENT_TIMEOUT,
+                lock_timeout=LOCK_TIMEOUT,
             )
-        except psycopg.Error as exc:
-            reason = _first_line(exc)
+        except DatabaseConnectionError as exc:
+            reason = exc.reason
             raise FenceError(f"Could not connect to {what} of {self.app} to fence it: {reason}.") from None
-        return conn
 
     def _one(self, conn: Connection[Any], query: Any, params: tuple[Any, ...] = ()) -> Any:
         row = conn.execute(query, params).fetchone()

@@ -7,32 +7,24 @@ Log sessions follow the Heroku CLI (contract §6): ``POST /apps/{app}/log-sessio
 ``data`` may carry several log lines separated by newlines. The stream URL carries its own
 token: no Authorization header is sent to it. Without ``tail`` the server ends the stream; with
 it, the stream goes on until the caller stops reading, the deadline passes or the server ends it
-(a 403/404 then means the session timed out, as the CLI reports). The stream goes through the API
-client's ``httpx.Client`` (its proxies and certificates), without the API key.
+(a 403/404 then means the session timed out, as the CLI reports). The stream goes through
+:meth:`HerokuClient.open_url` (the API client's proxies, certificates, timeouts and redaction),
+without the API key.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from herokupg import __version__
 from herokupg.api import HerokuAPI
-from herokupg.errors import APIError, ConnectionFailedError
-from herokupg.redact import redact
+from herokupg.client import HerokuClient
+from herokupg.errors import APIError
 
-_TOKEN = re.compile(r"token=[^&\s]+")
 MAX_LINES = 1500  # the most a Heroku log session returns without tail
 DEFAULT_DYNO = "postgres"  # `heroku logs -p postgres`; `heroku-postgres` selects the metrics proc
-
-
-def _safe(exc: Exception) -> str:
-    """An exception's text without the stream URL's session token."""
-    return _TOKEN.sub("token=[REDACTED]", redact(str(exc))) or type(exc).__name__
 
 
 def iter_sse_data(lines: Iterator[str]) -> Iterator[str]:
@@ -64,30 +56,19 @@ def iter_sse_log_lines(lines: Iterator[str]) -> Iterator[str]:
 
 @contextmanager
 def _stream(
-    http: httpx.Client, url: str, *, tail: bool, timeout: float, user_agent: str
+    client: HerokuClient, url: str, *, tail: bool, timeout: float, user_agent: str
 ) -> Iterator[Iterator[str]]:
     """The stream's lines; no Authorization header ever goes to the log stream host."""
-    headers = {"Accept": "text/event-stream", "User-Agent": user_agent, "Accept-Encoding": "identity"}
+    headers = {"Accept": "text/event-stream", "User-Agent": user_agent}
     # A tail waits for its next line for ever; a bounded read, as long as any other read.
-    limits = httpx.Timeout(timeout, read=None if tail else timeout)
-    try:
-        with http.stream("GET", url, headers=headers, timeout=limits, follow_redirects=True) as response:
-            status = response.status_code
-            if status != 200:
-                if tail and status in (403, 404):
-                    raise APIError("Log stream timed out. Please try again.", status=status)
-                raise APIError(f"Logs eventsource failed with: {status}", status=status)
-            yield _lines(response)
-    except httpx.HTTPError as exc:
-        reason = f"{type(exc).__name__}: {_safe(exc)}"
-        raise ConnectionFailedError(f"Could not read the log stream: {reason}") from None
-
-
-def _lines(response: httpx.Response) -> Iterator[str]:
-    try:
-        yield from response.iter_lines()
-    except httpx.HTTPError as exc:
-        raise ConnectionFailedError(f"The log stream broke off: {type(exc).__name__}: {_safe(exc)}") from None
+    opened = client.open_url(url, what="the log stream", headers=headers, timeout=timeout, endless=tail)
+    with opened as response:
+        status = response.status
+        if status != 200:
+            if tail and status in (403, 404):
+                raise APIError("Log stream timed out. Please try again.", status=status)
+            raise APIError(f"Logs eventsource failed with: {status}", status=status)
+        yield response.iter_lines()
 
 
 def stream_log_lines(
@@ -108,8 +89,8 @@ def stream_log_lines(
         raise ValueError(f"lines must be from 1 to {MAX_LINES}, got {lines}.")
     session = api.create_log_session(app, dyno=dyno, lines=lines, tail=tail)
     user_agent = f"herokupg/{__version__} heroku-run"
-    http = api.client.http
-    with _stream(http, session.logplex_url, tail=tail, timeout=timeout, user_agent=user_agent) as stream:
+    opened = _stream(api.client, session.logplex_url, tail=tail, timeout=timeout, user_agent=user_agent)
+    with opened as stream:
         for line in iter_sse_log_lines(stream):
             yield line
             if deadline is not None and monotonic() >= deadline:

@@ -6,27 +6,35 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
-from ansible_collections.herokuops.postgres.plugins.module_utils import heroku_pg
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import (
+from ansible_collections.herokuops.postgres.plugins.module_utils import _heroku_pg as heroku_pg
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import (
     HerokuModule,
     common_argument_spec,
     wait_argument_spec,
 )
+from herokupg.client import HerokuClient
 from herokupg.errors import (
     APIError,
     ConflictError,
+    ConnectionFailedError,
     NotFoundError,
     OperationTimeoutError,
     TransferFailedError,
+    UnexpectedResponseError,
     ValidationError,
 )
+from herokupg.models import App
 from herokupg.ops.base import Context, PlannedRequest, Result, WaitOptions
+from herokupg.pgconnect import MissingPsycopgError
 
 ENV = ("HEROKU_API_KEY", "HEROKU_API_URL", "HEROKU_DATA_API_URL")
 
@@ -55,13 +63,38 @@ def module_main(spec=None, waits=False, operation=None, database=None, seen=None
 
 def test_common_argument_spec():
     spec = common_argument_spec()
-    assert set(spec) == {"app", "api_key", "api_url", "data_api_url", "timeout", "retries", "validate_certs"}
+    assert set(spec) == {
+        "app", "api_key", "api_url", "data_api_url", "timeout", "retries", "rate_limit_retries", "validate_certs"
+    }
     assert spec["app"] == {"type": "str", "required": True}
     assert spec["api_key"]["no_log"] is True
     assert spec["api_key"]["fallback"][1] == ["HEROKU_API_KEY"]
     assert spec["api_url"]["fallback"][1] == ["HEROKU_API_URL"]
     assert spec["data_api_url"]["fallback"][1] == ["HEROKU_DATA_API_URL"]
-    assert (spec["timeout"]["default"], spec["retries"]["default"], spec["validate_certs"]["default"]) == (30, 3, True)
+    defaults = [spec[name]["default"] for name in ("timeout", "retries", "rate_limit_retries", "validate_certs")]
+    assert defaults == [30, 3, 10, True]
+
+
+def test_retry_documentation_matches_the_client():
+    """The retries and rate_limit_retries docs quote the client's figures: keep them in step."""
+    import inspect
+
+    import yaml
+
+    from ansible_collections.herokuops.postgres.plugins.doc_fragments.heroku import ModuleDocFragment
+    from herokupg import client
+
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    defaults = inspect.signature(client.HerokuClient).parameters
+    for name in ("retries", "rate_limit_retries"):
+        assert options[name]["default"] == common_argument_spec()[name]["default"] == defaults[name].default
+    retries, limited = " ".join(options["retries"]["description"]), " ".join(options["rate_limit_retries"]["description"])
+    assert "up to %g seconds before the first repeat" % defaults["backoff_base"].default in retries
+    assert "at most %g seconds" % defaults["backoff_max"].default in retries
+    assert "C(GET), C(PUT), C(DELETE)" in retries
+    assert client._IDEMPOTENT_METHODS == {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}  # pylint: disable=protected-access
+    assert "(at most %g seconds)" % client.RETRY_AFTER_MAX in limited
+    assert "from up to %g seconds" % client.REFILL_INTERVAL in limited
 
 
 def test_wait_options_only_when_asked(run_module):
@@ -106,14 +139,15 @@ def test_env_fallbacks(run_module, monkeypatch):
     )
     client = seen["context"].api.client
     assert (client.api_url, client.data_api_url) == ("http://127.0.0.1:5999", "http://127.0.0.1:6001")
-    assert "env-key-123" in seen["module"].module.no_log_values  # no_log applies to fallbacks too
+    assert "env-key-123" in seen["module"]._module.no_log_values  # pylint: disable=protected-access
 
 
 def test_options_win_over_env(run_module, monkeypatch):
     monkeypatch.setenv("HEROKU_API_KEY", "env-key-123")
     monkeypatch.setenv("HEROKU_API_URL", "http://127.0.0.1:5999")
     seen = {}
-    args = {"app": "a", "api_key": "arg-key-456", "api_url": "http://127.0.0.1:7000", "timeout": 4, "retries": 0}
+    args = {"app": "a", "api_key": "arg-key-456", "api_url": "http://127.0.0.1:7000", "timeout": 4, "retries": 0,
+            "rate_limit_retries": 2}
     run_module(module_main(seen=seen), args, check_mode=True)
     assert seen["module"].params["api_key"] == "arg-key-456"
     context = seen["context"]
@@ -121,7 +155,7 @@ def test_options_win_over_env(run_module, monkeypatch):
     assert context.check_mode is True
     assert context.api.client.api_url == "http://127.0.0.1:7000"
     assert context.api.client.data_api_url == "http://127.0.0.1:7000"  # the sandbox serves both
-    assert context.api.client.retries == 0
+    assert (context.api.client.retries, context.api.client.rate_limit_retries) == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -129,6 +163,7 @@ def test_options_win_over_env(run_module, monkeypatch):
     [
         ({"timeout": 0}, "timeout must be more than 0 seconds, got 0"),
         ({"retries": -1}, "retries must be 0 or more, got -1"),
+        ({"rate_limit_retries": -1}, "rate_limit_retries must be 0 or more, got -1"),
         ({"api_url": "ftp://example.invalid"}, "API URL must be an absolute http(s) URL"),
     ],
 )
@@ -181,16 +216,6 @@ def test_operation_sees_check_mode(run_module):
     run_module(module_main(operation=operation), {"app": "a"}, check_mode=True)
     run_module(module_main(operation=operation), {"app": "a"})
     assert seen == [True, False]
-
-
-def test_hide_marks_secrets(run_module):
-    seen = {}
-    run_module(module_main(seen=seen), {"app": "a"})
-    module = seen["module"]
-    module.hide("postgres://u:secret@h/db")
-    module.hide(None)
-    assert "postgres://u:secret@h/db" in module.module.no_log_values
-    assert None not in module.module.no_log_values
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -260,6 +285,124 @@ def test_validation_error(run_module):
 def test_value_error_from_the_core(run_module):
     out = run_module(module_main(operation=_raise(ValueError("hour must be 0-23"))), {"app": "a"})
     assert out.failed and out["msg"] == "hour must be 0-23" and out["app"] == "a"
+
+
+def test_connection_failure_says_whether_it_may_have_applied(run_module):
+    exc = ConnectionFailedError("Could not complete POST /apps/a/addons.", may_have_applied=True, request_id="r9")
+    out = run_module(module_main(operation=_raise(exc)), {"app": "a"})
+    assert out["msg"] == "Could not complete POST /apps/a/addons. (app a) [Request-Id: r9]"
+    assert out["may_have_applied"] is True
+
+
+def test_a_failure_after_a_write_reports_changed(run_module):
+    def operation(ctx):
+        ctx.wrote = True
+        raise OperationTimeoutError("Timed out waiting.", resource="postgresql-x-1", last_status="creating")
+
+    out = run_module(module_main(operation=operation), {"app": "a"})
+    assert out.failed and out["changed"] is True
+
+
+SECRET_URL = "postgres://u:malformed-secret-pw@db.example.invalid:5432/d1"
+
+
+@pytest.fixture
+def answering(monkeypatch):
+    """Make the module's HTTP client answer every request with ``body`` and Request-Id ``req-body``."""
+
+    def use(body):
+        def handler(request):
+            return httpx.Response(200, json=body, headers={"Request-Id": "req-body"})
+
+        client = functools.partial(HerokuClient, transport=httpx.MockTransport(handler), env={})
+        monkeypatch.setattr(heroku_pg, "HerokuClient", client)
+
+    return use
+
+
+def _no_traceback_no_secret(out):
+    assert "exception" not in out.result and "Traceback" not in out["msg"]
+    assert "malformed-secret-pw" not in json.dumps(out.result)
+
+
+def test_malformed_api_answer_names_the_field_and_the_request_id(run_module, answering):
+    """A body that does not fit its model: what was malformed and the Request-Id, not the value."""
+    answering({"id": "01234567-89ab-cdef-0123-456789abcdef", "name": {"url": SECRET_URL}})
+    out = run_module(module_main(operation=lambda ctx: ctx.api.get_app("myapp")), {"app": "myapp", "api_key": "k" * 20})
+    assert out.failed
+    assert out["msg"] == (
+        "Unexpected answer from the Heroku API for App: name: Input should be a valid string (got dict) "
+        "(app myapp) [Request-Id: req-body]"
+    )
+    assert (out["model"], out["problems"], out["request_id"]) == (
+        "App", ["name: Input should be a valid string (got dict)"], "req-body"
+    )
+    _no_traceback_no_secret(out)
+
+
+def test_pydantic_error_outside_the_parser_is_a_malformed_answer_too(run_module, answering):
+    answering({"unexpected": SECRET_URL})
+
+    def operation(ctx):
+        return App.model_validate(ctx.api.client.get("/apps/myapp"))  # not through models.parse
+
+    out = run_module(module_main(operation=operation), {"app": "myapp", "api_key": "k" * 20})
+    assert out.failed
+    assert out["msg"].startswith("Unexpected answer from the Heroku API for App: ")
+    assert set(out["problems"]) == {"id: Field required", "name: Field required"}
+    assert out["msg"].endswith("(app myapp) [Request-Id: req-body]")
+    _no_traceback_no_secret(out)
+
+
+def test_unexpected_response_keeps_its_own_request_id(run_module):
+    exc = UnexpectedResponseError("Transfer", ["num: Input should be a valid integer (got str)"], request_id="req-own")
+    out = run_module(module_main(operation=_raise(exc), database="DATABASE_URL"), {"app": "a"})
+    assert out["msg"] == (
+        "Unexpected answer from the Heroku API for Transfer: num: Input should be a valid integer (got str) "
+        "(app a, database DATABASE_URL) [Request-Id: req-own]"
+    )
+    _no_traceback_no_secret(out)
+
+
+def test_missing_optional_library_from_the_core(run_module):
+    out = run_module(module_main(operation=_raise(MissingPsycopgError(reason="to read pg_stat_statements"))), {"app": "a"})
+    assert out.failed
+    assert "Failed to import the required Python library (psycopg)" in out["msg"]
+    assert "to read pg_stat_statements" in out["msg"]
+    assert out["msg"].endswith("Install it with: pip install 'herokupg[postgres]'.")
+    assert "exception" not in out.result  # raised by the core, not an ImportError of the module's
+
+
+def test_require_psycopg_fails_before_any_request(run_module, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # "import psycopg" raises ImportError
+
+    def main():
+        module = HerokuModule({})
+        module.require_psycopg("for write fencing (fence: true)")
+        module.run(lambda ctx: pytest.fail("ran without psycopg"))
+
+    out = run_module(main, {"app": "a"})
+    assert out.failed and "(psycopg)" in out["msg"] and "for write fencing (fence: true)" in out["msg"]
+    assert "herokupg[postgres]" in out["msg"] and "ModuleNotFoundError" in out["exception"]
+    assert (out["app"], out["changed"]) == ("a", False)
+
+
+def test_the_ansible_surface_is_forwarded(run_module):
+    seen = {}
+
+    def main():
+        module = HerokuModule({"x": dict(type="int")})
+        seen["check_mode"] = module.check_mode
+        module.warn("careful")
+        if module.params["x"]:
+            module.fail_json(msg="x must be 0")
+        module.exit_json(changed=False, x=module.params["x"])
+
+    out = run_module(main, {"app": "a", "x": 0}, check_mode=True)
+    assert not out.failed and out.result == {"changed": False, "x": 0} and seen["check_mode"] is True
+    assert out.warnings == ["careful"]
+    failed = run_module(main, {"app": "a", "x": 1})
+    assert failed.failed and failed.result == {"msg": "x must be 0", "app": "a", "changed": False}
 
 
 # -- without the herokupg library -----------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.herokuops.postgres.plugins.module_utils.heroku_pg import HerokuModule, url_secrets
+from ansible_collections.herokuops.postgres.plugins.module_utils._heroku_pg import HerokuModule, url_secrets
 from herokupg.ops.base import Result
 
 S3 = (
@@ -51,11 +51,11 @@ def test_url_options_become_no_log_values(run_module):
     def main():
         module = HerokuModule(dict(backup=dict(type="str"), extra=dict(type="list", elements="str")))
         seen["module"] = module
-        module.module.log("Invoked with backup=%s" % module.params["backup"])
+        module._module.log("Invoked with backup=%s" % module.params["backup"])  # pylint: disable=protected-access
         module.run(lambda ctx: Result(data={"source": module.params["backup"]}))
 
     args = {"app": "myapp", "api_key": "k" * 20, "backup": "https://u:hunter2pw@h/x.dump?signature=5ig",
             "extra": ["https://h/y?X-Amz-Signature=abc123"]}
     run_module(main, args)
-    values = seen["module"].module.no_log_values
+    values = seen["module"]._module.no_log_values  # pylint: disable=protected-access
     assert {"hunter2pw", "5ig", "abc123"} <= values

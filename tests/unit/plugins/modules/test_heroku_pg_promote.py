@@ -73,7 +73,7 @@ def test_fence_without_psycopg_names_the_extra(run_module, calls, monkeypatch):
     out = run_module(heroku_pg_promote.main, {"app": "myapp", "database": "REPLICA", "confirm": "myapp",
                                               "fence": True})
     assert out.failed and "psycopg" in out["msg"] and "herokupg[postgres]" in out["msg"]
-    assert "fence=true" in out["msg"]
+    assert "for write fencing (fence: true)" in out["msg"] and calls == []
     assert calls == []
 
 

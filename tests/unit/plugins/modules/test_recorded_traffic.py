@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.herokuops.postgres.plugins.module_utils import heroku_pg as module_utils
+from ansible_collections.herokuops.postgres.plugins.module_utils import _heroku_pg as module_utils
 from ansible_collections.herokuops.postgres.plugins.modules import (
     heroku_pg_backup,
     heroku_pg_backup_info,

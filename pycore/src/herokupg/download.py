@@ -1,7 +1,8 @@
 """Download a backup through its signed public URL, atomically, and check what arrived.
 
 Like ``heroku pg:backups:download``: a plain GET of the signed URL with no Authorization header
-(the signature is the credential), streamed through the API client's ``httpx.Client``. A body that
+(the signature is the credential), streamed through :meth:`HerokuClient.open_url` (the API
+client's proxies, certificates, timeouts and redaction). A body that
 breaks off is resumed with ``Range`` when the server supports it (``Accept-Ranges: bytes``, as
 S3 and the sandbox do), guarded by ``If-Range`` so that a changed file starts over. The file is
 written next to its destination under a temporary name, checked (size against the server's and the
@@ -26,10 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
-
-from herokupg import __version__
-from herokupg.errors import HerokuPgError, ValidationError
+from herokupg.client import HerokuClient
+from herokupg.errors import ConnectionFailedError, HerokuPgError, StreamBrokenError, ValidationError
 from herokupg.redact import redact
 
 # pg_dump's custom format starts with these bytes.
@@ -141,7 +140,7 @@ def _validate(path: Path) -> tuple[bool, str]:
 
 
 def download(
-    http: httpx.Client,
+    client: HerokuClient,
     url: str,
     dest: Path,
     *,
@@ -149,7 +148,7 @@ def download(
     identity: BackupIdentity | None = None,
     resumes: int = 3,
 ) -> Downloaded:
-    """GET ``url`` into ``dest`` (atomically) through ``http``; raise DownloadError on any mismatch.
+    """GET ``url`` into ``dest`` (atomically) through ``client``; raise DownloadError on any mismatch.
 
     With ``identity``, the stamp beside ``dest`` records it once the file is in place. ``resumes``:
     how many times a body that broke off is picked up where it stopped.
@@ -158,7 +157,7 @@ def download(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            size = _fetch(http, url, out, resumes)
+            size = _fetch(client, url, out, resumes)
         if expected_size and size != expected_size:
             raise DownloadError(f"Download has {size} bytes but the backup has {expected_size}.")
         validated, validation = _validate(tmp)
@@ -167,8 +166,8 @@ def download(
         os.replace(tmp, dest)
         if identity is not None:
             write_stamp(dest, identity, sha256)
-    except httpx.HTTPError as exc:
-        raise DownloadError(f"Download failed: {type(exc).__name__}: {redact(str(exc))}") from None
+    except ConnectionFailedError as exc:  # already redacted, the URL without its signature
+        raise DownloadError(f"Download failed: {exc.message}") from None
     except OSError as exc:  # the disk is full, the directory went away
         raise DownloadError(f"Download failed: {type(exc).__name__}: {redact(str(exc))}") from None
     finally:
@@ -180,16 +179,15 @@ def download(
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)", re.ASCII)
 
 
-def _fetch(http: httpx.Client, url: str, out: IO[bytes], resumes: int) -> int:
+def _fetch(client: HerokuClient, url: str, out: IO[bytes], resumes: int) -> int:
     """Stream ``url`` into ``out``, resuming with Range after a break; the number of bytes."""
-    headers = {"User-Agent": f"herokupg/{__version__}", "Accept-Encoding": "identity"}
     size, total, validator = 0, None, None
     while True:
-        asked = headers
+        asked: dict[str, str] = {}
         if size and validator:  # resuming: only if the file is still the one begun
-            asked = {**headers, "Range": f"bytes={size}-", "If-Range": validator}
-        with http.stream("GET", url, headers=asked, follow_redirects=True) as response:
-            status = response.status_code
+            asked = {"Range": f"bytes={size}-", "If-Range": validator}
+        with client.open_url(url, what="the download", headers=asked) as response:
+            status = response.status
             if status == 206 and size:
                 match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
                 if match is None or int(match.group(1)) != size:
@@ -207,12 +205,12 @@ def _fetch(http: httpx.Client, url: str, out: IO[bytes], resumes: int) -> int:
                 for chunk in response.iter_raw():  # as it comes: a break keeps what arrived
                     out.write(chunk)
                     size += len(chunk)
-            except (httpx.TransportError, httpx.DecodingError) as exc:
+            except StreamBrokenError as exc:
                 if not (resumable and validator and resumes > 0):
                     if total is not None:
                         raise DownloadError(
                             f"Download truncated: got {size} bytes, the server announced {total} "
-                            f"({type(exc).__name__})."
+                            f"({exc.message})."
                         ) from None
                     raise
                 resumes -= 1

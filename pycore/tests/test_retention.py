@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from herokupg.errors import ValidationError
-from herokupg.ops.retention import (
+from herokupg.retention import (
     Backup,
     Policy,
     backup,

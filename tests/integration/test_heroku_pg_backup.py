@@ -13,7 +13,7 @@ def test_backup_playbook(ansible: Ansible, tmp_path: Path) -> None:
     seed_database(ansible.sandbox, "bkapp")
     workdir = tmp_path / "downloads"
     workdir.mkdir()
-    run = ansible.playbook("heroku_pg_backup/main.yml", extra_vars={"app": "bkapp", "workdir": str(workdir)})
+    run = ansible.target("heroku_pg_backup", extra_vars={"app": "bkapp", "workdir": str(workdir)})
     run.assert_ok()
     # Exactly one capture happened (check mode and max_age reruns sent nothing), and it was deleted.
     [backup] = sandbox_state(ansible.sandbox)["transfers"].values()

@@ -36,7 +36,7 @@ def test_backup_info_playbook(ansible: Ansible) -> None:
         ).raise_for_status()  # r004
         _wait_finished(ansible, 4)
     before = sandbox_state(sb)["transfers"]
-    run = ansible.playbook("heroku_pg_backup_info/main.yml", extra_vars={"app": "infoapp"})
+    run = ansible.target("heroku_pg_backup_info", extra_vars={"app": "infoapp"})
     run.assert_ok()
     after = sandbox_state(sb)["transfers"]
     assert after == before  # read-only

@@ -14,7 +14,7 @@ def schedules(ansible: Ansible) -> list[tuple[str, int, str]]:
 def test_schedule_playbook(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "schedapp")
     seed_database(ansible.sandbox, "schedapp")
-    run = ansible.playbook("heroku_pg_backup_schedule/main.yml", extra_vars={"app": "schedapp"})
+    run = ansible.target("heroku_pg_backup_schedule", extra_vars={"app": "schedapp"})
     run.assert_ok()
     assert schedules(ansible) == []  # the playbook ends by unscheduling
 

@@ -7,7 +7,7 @@ from typing import Any
 from harness import Ansible, sandbox_state
 from herokupg.sandbox.testing import seed_app, seed_database
 
-TARGET = "heroku_pg_database/main.yml"
+TARGET = "heroku_pg_database"
 
 
 def databases(ansible: Ansible) -> dict[str, dict[str, Any]]:
@@ -17,7 +17,7 @@ def databases(ansible: Ansible) -> dict[str, dict[str, Any]]:
 
 
 def step(ansible: Ansible, tag: str, app: str) -> None:
-    ansible.playbook(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
+    ansible.target(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
 
 
 def test_database_steps(ansible: Ansible) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from harness import Ansible, sandbox_state, settled
 from herokupg.sandbox.testing import seed_app, seed_database
 
-TARGET = "heroku_pg_follower/main.yml"
+TARGET = "heroku_pg_follower"
 
 
 def followers(ansible: Ansible, leader_id: str) -> dict[str, dict[str, Any]]:
@@ -23,7 +23,7 @@ def followers(ansible: Ansible, leader_id: str) -> dict[str, dict[str, Any]]:
 
 
 def step(ansible: Ansible, tag: str, app: str, **extra: Any) -> None:
-    ansible.playbook(TARGET, "--tags", tag, extra_vars={"app": app, **extra}).assert_ok()
+    ansible.target(TARGET, "--tags", tag, extra_vars={"app": app, **extra}).assert_ok()
 
 
 def test_named_follower_steps(ansible: Ansible) -> None:
@@ -57,7 +57,7 @@ def test_named_follower_steps(ansible: Ansible) -> None:
 def test_whole_play_untagged(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "full")
     leader = seed_database(ansible.sandbox, "full")
-    run = ansible.playbook(TARGET, "--skip-tags", "errors", extra_vars={"app": "full"})
+    run = ansible.target(TARGET, "--skip-tags", "errors", extra_vars={"app": "full"})
     run.assert_ok()
     assert ansible.sandbox.token not in run.output
     assert len(followers(ansible, leader["id"])) == 2

@@ -7,7 +7,7 @@ from typing import Any
 from harness import Ansible, sandbox_state, settled
 from herokupg.sandbox.testing import seed_app, seed_database
 
-TARGET = "heroku_pg_fork/main.yml"
+TARGET = "heroku_pg_fork"
 
 
 def forks(ansible: Ansible, source_id: str) -> dict[str, dict[str, Any]]:
@@ -21,7 +21,7 @@ def forks(ansible: Ansible, source_id: str) -> dict[str, dict[str, Any]]:
 
 
 def step(ansible: Ansible, tag: str, app: str) -> None:
-    ansible.playbook(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
+    ansible.target(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
 
 
 def test_fork_steps(ansible: Ansible) -> None:

@@ -10,7 +10,7 @@ def test_info_playbook(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "infoapp")
     seed_database(ansible.sandbox, "infoapp")
     seed_database(ansible.sandbox, "infoapp", attachment="REPLICA", config={"follow": "DATABASE_URL"})
-    run = ansible.playbook("heroku_pg_info/main.yml", extra_vars={"app": "infoapp"})
+    run = ansible.target("heroku_pg_info", extra_vars={"app": "infoapp"})
     run.assert_ok()
     assert ansible.sandbox.token not in run.output
 

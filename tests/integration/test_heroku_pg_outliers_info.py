@@ -64,7 +64,7 @@ def scene(tmp_path: Path) -> Iterator[tuple[Ansible, str, dict[str, Any]]]:
 
 def test_outliers_info_playbook(scene: tuple[Ansible, str, dict[str, Any]]) -> None:
     ansible, url, expected = scene
-    run = ansible.playbook("heroku_pg_outliers_info/main.yml", "-vvv", extra_vars=expected)
+    run = ansible.target("heroku_pg_outliers_info", "-vvv", extra_vars=expected)
     run.assert_ok()
     for secret in (url, urlsplit(url).password or "unset", ansible.sandbox.token):
         assert secret not in run.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness import Ansible, sandbox_state
 from herokupg.sandbox.testing import seed_app, seed_database
 
-TARGET = "heroku_pg_promote/main.yml"
+TARGET = "heroku_pg_promote"
 
 
 def attachments(ansible: Ansible) -> dict[str, str]:
@@ -20,7 +20,7 @@ def leader_of(ansible: Ansible, addon_id: str) -> str | None:
 
 
 def step(ansible: Ansible, tag: str, app: str) -> None:
-    ansible.playbook(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
+    ansible.target(TARGET, "--tags", tag, extra_vars={"app": app}).assert_ok()
 
 
 def test_promote_steps(ansible: Ansible) -> None:

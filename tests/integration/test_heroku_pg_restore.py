@@ -30,9 +30,7 @@ def test_restore_playbook(ansible: Ansible) -> None:
     backup = _capture(ansible, seed_database(ansible.sandbox, "prodapp"), "prodapp")
     seed_app(ansible.sandbox, "stageapp")
     target = seed_database(ansible.sandbox, "stageapp")
-    run = ansible.playbook(
-        "heroku_pg_restore/main.yml", extra_vars={"app": "stageapp", "source_app": "prodapp"}
-    )
+    run = ansible.target("heroku_pg_restore", extra_vars={"app": "stageapp", "source_app": "prodapp"})
     run.assert_ok()
     [restore] = restores(ansible)
     assert restore["succeeded"] and restore["addon_id"] == target["id"]

@@ -19,7 +19,7 @@ def test_settings_playbook(ansible: Ansible) -> None:
     primary = seed_database(ansible.sandbox, "setapp")
     reporting = seed_database(ansible.sandbox, "setapp", attachment="REPORTING")
     essential = seed_database(ansible.sandbox, "setapp", "heroku-postgresql:essential-0", attachment="ESSENTIAL")
-    run = ansible.playbook("heroku_pg_settings/main.yml", extra_vars={"app": "setapp"})
+    run = ansible.target("heroku_pg_settings", extra_vars={"app": "setapp"})
     run.assert_ok()
     assert _overrides(ansible, primary["id"]) == {
         "log_min_duration_statement": 50,

@@ -46,7 +46,7 @@ def test_slow_query_info_playbook(ansible: Ansible) -> None:
             "count_over_2500": 2,
         },
     }
-    run = ansible.playbook("heroku_pg_slow_query_info/main.yml", extra_vars=expected)
+    run = ansible.target("heroku_pg_slow_query_info", extra_vars=expected)
     run.assert_ok()
     assert ansible.sandbox.token not in run.output
 

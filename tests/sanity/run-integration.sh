@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# ansible-test integration on a copy of the collection, on this machine (--local, no containers):
+# every target under tests/integration/targets, each against a sandbox of its own that its
+# setup_heroku_sandbox dependency starts and its `always:` stops.
+#
+# The modules import the herokupg core, which is not part of the collection: as run-units.sh does,
+# run ansible-test with --local on our own virtualenv (make venv installed herokupg with its sandbox,
+# and ansible-core). integration_config.yml (ansible-test passes it to every target) names this
+# virtualenv's herokupg entry point and a root for the sandboxes' state directories, which is
+# swept afterwards: a sandbox still running there is stopped and fails the run.
+# VENV and PYTHON_VERSION as in run-sanity.sh; arguments go to ansible-test (e.g. a target name).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+venv=${VENV:-$here/../../.venv}
+venv=$(cd "$venv" && pwd)
+python="$venv/bin/python"
+work=$(mktemp -d)
+# Not under $work (0700): the postgres engine's servers run as the postgres user and must enter it.
+sandboxes=$(mktemp -d /var/tmp/herokupg-ansible-test-XXXXXX)
+chmod 0755 "$sandboxes"
+sweep() {
+  local left=0 pid
+  for pid in "$sandboxes"/*/sandbox/sandbox.pid; do
+    [ -e "$pid" ] || continue
+    echo "run-integration: a sandbox was left running in ${pid%/sandbox.pid}: stopping it" >&2
+    "$venv/bin/herokupg" sandbox stop --state-dir "${pid%/sandbox.pid}" >&2 || true
+    left=1
+  done
+  rm -rf "$work" "$sandboxes"
+  return "$left"
+}
+trap 'status=$?; sweep || status=1; exit $status' EXIT
+target=$("$here/collection-copy.sh" "$work")
+cat > "$target/tests/integration/integration_config.yml" <<CONFIG
+heroku_sandbox_cli: $venv/bin/herokupg
+heroku_sandbox_root: $sandboxes
+CONFIG
+cd "$target"
+PATH="$venv/bin:$PATH" ansible-test integration --local --python-interpreter "$python" \
+  --python "${PYTHON_VERSION:-3.11}" "$@"

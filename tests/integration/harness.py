@@ -1,11 +1,8 @@
 """Run real `ansible-playbook` against a sandbox served in a thread (fixtures: conftest.py).
 
-Each module's ansible-test target (targets/<module>/) keeps its scenario in tasks/exercise.yml: the
-module in check mode, for real, in check mode again and for real again, asserting `changed` each
-time and verifying through an independent info module. The tests here set a scene in the sandbox,
-run that scenario (``Ansible.target``) and check the sandbox's own state; ansible-test runs the same
-file from the target's tasks/main.yml, which sets its scene itself (make ansible-integration).
-Playbooks only pytest runs live in playbooks/.
+The playbooks these tests run live in playbooks/. Each module's own scenario (check mode, real,
+rerun, bad input, the sandbox's state read back) is an ansible-test target in targets/, run by
+`make ansible-integration`, not by pytest.
 """
 
 from __future__ import annotations
@@ -63,10 +60,6 @@ class Ansible:
             cmd, env=self.env(), cwd=self.workdir, capture_output=True, text=True, timeout=900, check=False
         )
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
-
-    def target(self, name: str, *args: str, extra_vars: dict[str, Any] | None = None) -> PlaybookRun:
-        """The scenario of ansible-test target ``name`` (its tasks/exercise.yml) on this sandbox."""
-        return self.playbook("target.yml", *args, extra_vars={"target": name, **(extra_vars or {})})
 
     def module(self, name: str, args: str, *extra: str) -> PlaybookRun:
         """An ad-hoc `ansible localhost -m herokuops.postgres.<name> -a ...` call."""

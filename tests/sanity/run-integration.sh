@@ -48,10 +48,10 @@ if [ $# -gt 0 ]; then
   run all "$@"
   exit
 fi
-run group1 shippable/posix/group1 > "$work/group1.log" 2>&1 &
+run group1 shippable/posix/group1/ > "$work/group1.log" 2>&1 &
 group1=$!
 others=0
-run others --exclude shippable/posix/group1 || others=$?
+run others --exclude shippable/posix/group1/ || others=$?
 grouped=0
 wait "$group1" || grouped=$?
 echo "--- shippable/posix/group1 (run beside the above) ---"

@@ -8,8 +8,6 @@ from harness import Ansible, sandbox_state
 from herokupg.sandbox.testing import seed_app, seed_database
 
 
-
-
 def test_failed_capture_reports_logs(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "failapp")
     seed_database(ansible.sandbox, "failapp")

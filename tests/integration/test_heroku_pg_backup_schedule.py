@@ -12,8 +12,6 @@ def schedules(ansible: Ansible) -> list[tuple[str, int, str]]:
     return [(s["name"], s["hour"], s["timezone"]) for s in records]
 
 
-
-
 def test_schedule_is_set_as_asked(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "keepapp")
     seed_database(ansible.sandbox, "keepapp")

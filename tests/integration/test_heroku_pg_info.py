@@ -7,8 +7,6 @@ from harness import Ansible
 from herokupg.sandbox.testing import seed_app, seed_database
 
 
-
-
 def test_info_ad_hoc(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "adhoc")
     seed_database(ansible.sandbox, "adhoc")

@@ -26,8 +26,6 @@ def restores(ansible: Ansible) -> list[dict[str, Any]]:
     return [t for t in state["transfers"].values() if t["to_type"] == "pg_restore"]
 
 
-
-
 def test_failed_restore_reports_logs(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "rfail")
     _capture(ansible, seed_database(ansible.sandbox, "rfail"), "rfail")

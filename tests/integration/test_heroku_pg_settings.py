@@ -15,8 +15,6 @@ def _overrides(ansible: Ansible, addon_id: str) -> dict[str, Any]:
     return settings
 
 
-
-
 def test_settings_ad_hoc_check_and_diff(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "adhocset")
     primary = seed_database(ansible.sandbox, "adhocset")

@@ -24,8 +24,6 @@ def record(ansible: Ansible, addon_id: str) -> None:
             assert r.status_code == 201, r.text
 
 
-
-
 def test_slow_query_info_ad_hoc(ansible: Ansible) -> None:
     seed_app(ansible.sandbox, "adhocslow")
     db = seed_database(ansible.sandbox, "adhocslow")

@@ -6,6 +6,7 @@
 #   make unit          tests/unit with plain pytest;   make units: the same under ansible-test units
 #   make integration   tests/integration (real ansible-playbook runs against the sandbox)
 #   make sanity        ansible-test sanity on a copy of the collection (offline, no ignore file)
+#   make ansible-integration  ansible-test integration --local: every target in tests/integration/targets
 #   make test-lower-bounds  the core's tests with the lowest httpx and pydantic pycore/pyproject.toml allows
 #   make test-matrix   sanity, units and a module smoke on every supported ansible-core and Python
 #   make demo          the Heroku Postgres guide, checked step by step, on a fresh sandbox (postgres engine)
@@ -21,12 +22,13 @@ HEROKU_CLI := $(HEROKU_CLI_DIR)/node_modules/.bin/heroku
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
 UNITS_ARGS ?=
+INTEGRATION_ARGS ?=
 # herokuops.postgres is this checkout, through collections/ (a symlink; ansible.cfg points there too).
 COLLECTIONS := $(CURDIR)/collections
 PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	$(PY) -m pytest -q -p no:cacheprovider --rootdir $(CURDIR)
 
-.PHONY: test test-matrix lint pytest unit units integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench test-lower-bounds test-live
+.PHONY: test test-matrix lint pytest unit units integration ansible-integration sanity shellcheck pgbadger gnu-time venv heroku-cli clean demo bench test-lower-bounds test-live
 
 venv: $(VENV)/.installed
 
@@ -78,7 +80,13 @@ sanity: venv shellcheck
 units: venv
 	VENV=$(VENV) tests/sanity/run-units.sh $(UNITS_ARGS)
 
-test: lint pytest sanity units test-lower-bounds
+# ansible-test integration --local on a copy of the collection: each module's target against a
+# sandbox of its own (memory engine; outliers_info on the postgres engine), none left running.
+# INTEGRATION_ARGS go to ansible-test (e.g. a target name, or -v).
+ansible-integration: venv
+	VENV=$(VENV) tests/sanity/run-integration.sh $(INTEGRATION_ARGS)
+
+test: lint pytest sanity units test-lower-bounds ansible-integration
 
 # herokupg's lower bounds (pycore/pyproject.toml: httpx>=X, pydantic>=Y), tested: a venv of its own
 # with exactly X and Y (pip constraints made from pyproject) runs the core's tests, sandbox included

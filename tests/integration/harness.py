@@ -1,8 +1,8 @@
 """Run real `ansible-playbook` against a sandbox served in a thread (fixtures: conftest.py).
 
-Each target under targets/<name>/ is a playbook (main.yml) that runs a module in check mode, for
-real, in check mode again and for real again, asserting `changed` each time and verifying
-through an independent info module. The tests here run it, then check the sandbox's own state.
+The playbooks these tests run live in playbooks/. Each module's own scenario (check mode, real,
+rerun, bad input, the sandbox's state read back) is an ansible-test target in targets/, run by
+`make ansible-integration`, not by pytest.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = Path(__file__).resolve().parent / "targets"
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 # Heroku never answers at once: add-ons provision, backups and restores run. The suite's sandboxes
 # take seconds too (not minutes), so every module meets its waits; a test may set its own. The
 # same variables as the molecule scenarios' change them (0 for the old instant sandbox).
@@ -52,7 +52,7 @@ class Ansible:
         return ansible_env(self.sandbox, self.workdir, collections_path())
 
     def playbook(self, path: Path | str, *args: str, extra_vars: dict[str, Any] | None = None) -> PlaybookRun:
-        playbook = TARGETS / path if not Path(path).is_absolute() else Path(path)
+        playbook = PLAYBOOKS / path if not Path(path).is_absolute() else Path(path)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local"]
         variables = {"sandbox_url": self.sandbox.url, **(extra_vars or {})}
         cmd += ["-e", json.dumps(variables), *args, str(playbook)]

@@ -1,4 +1,4 @@
-"""Bad input to every module, from one playbook (targets/bad_input) looping over this table, plus
+"""Bad input to every module, from one playbook (playbooks/bad_input) looping over this table, plus
 a few ad-hoc ``ansible localhost -m`` calls. Each case must fail with a message naming what was
 wrong (the app, database, backup or option), and nothing may change in the sandbox.
 """

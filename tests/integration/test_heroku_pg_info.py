@@ -1,18 +1,10 @@
-"""heroku_pg_info from a playbook and ad hoc, against the sandbox."""
+"""heroku_pg_info ad hoc against the sandbox (the scenario is the ansible-test target
+targets/heroku_pg_info: make ansible-integration)."""
 
 from __future__ import annotations
 
 from harness import Ansible
 from herokupg.sandbox.testing import seed_app, seed_database
-
-
-def test_info_playbook(ansible: Ansible) -> None:
-    seed_app(ansible.sandbox, "infoapp")
-    seed_database(ansible.sandbox, "infoapp")
-    seed_database(ansible.sandbox, "infoapp", attachment="REPLICA", config={"follow": "DATABASE_URL"})
-    run = ansible.playbook("heroku_pg_info/main.yml", extra_vars={"app": "infoapp"})
-    run.assert_ok()
-    assert ansible.sandbox.token not in run.output
 
 
 def test_info_ad_hoc(ansible: Ansible) -> None:

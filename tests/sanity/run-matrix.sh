@@ -5,12 +5,12 @@
 #   sanity  ansible-test sanity, every test, no ignore file (run-sanity.sh), on the Pythons of
 #           $SANITY_ON only (default 3.11: its first run on a Python costs minutes of set-up)
 #   units   ansible-test units (run-units.sh)
-#   smoke   module integration tests: real ansible-playbook runs against the sandbox ($SMOKE)
+#   smoke   ansible-test integration targets against the sandbox (run-integration.sh $SMOKE)
 # Offline like make sanity (the get-pip stand-in). Prints a table; exits 1 if a cell failed.
 #
 #   MATRIX="2.16:3.11 2.19:3.13"  the cells (default: all below)
 #   SANITY_ON="3.11 3.12"         the Pythons sanity runs on
-#   SMOKE="tests/integration/test_heroku_pg_info.py ..."  the integration tests of the smoke
+#   SMOKE="heroku_pg_info ..."   the ansible-test integration targets of the smoke
 #   MATRIX_DIR                    where the virtualenvs and logs go (default .cache/matrix)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +18,7 @@ here=$root/tests/sanity
 # ansible-core controller Pythons (its setup metadata), from 3.11: herokupg's own minimum.
 matrix=${MATRIX:-"2.16:3.11 2.16:3.12 2.17:3.11 2.17:3.12 2.18:3.11 2.18:3.12 2.18:3.13 2.19:3.11 2.19:3.12 2.19:3.13"}
 sanity_on=" ${SANITY_ON:-3.11} "
-smoke=${SMOKE:-"tests/integration/test_heroku_pg_database.py tests/integration/test_heroku_pg_info.py"}
+smoke=${SMOKE:-"heroku_pg_database heroku_pg_info"}
 dir=${MATRIX_DIR:-$root/.cache/matrix}
 mkdir -p "$dir"
 
@@ -73,9 +73,8 @@ for cell in $matrix; do
     sanity=$(VENV=$venv PYTHON_VERSION=$py step "$dir/$name.sanity.log" "$here/run-sanity.sh")
   fi
   units=$(VENV=$venv PYTHON_VERSION=$py step "$dir/$name.units.log" "$here/run-units.sh")
-  # shellcheck disable=SC2086  # $smoke is a list of paths
-  smoked=$(cd "$root" && HEROKU_CLI='' ANSIBLE_COLLECTIONS_PATH=$root/collections step "$dir/$name.smoke.log" \
-    "$venv/bin/python" -m pytest -q -p no:cacheprovider --rootdir "$root" $smoke)
+  # shellcheck disable=SC2086  # $smoke is a list of targets
+  smoked=$(VENV=$venv PYTHON_VERSION=$py step "$dir/$name.smoke.log" "$here/run-integration.sh" $smoke)
   rows+=("| $version | $("$venv/bin/python" -c 'import platform; print(platform.python_version())') | $sanity | $units | $smoked |")
   case "$sanity $units $smoked" in *FAILED*) failed=1 ;; esac
 done

@@ -77,4 +77,5 @@ def test_no_role_or_playbook_calls_heroku_with_uri(path: Path) -> None:
 
 def test_the_roles_files_are_scanned() -> None:
     scanned = {str(p.relative_to(ROOT)) for p in files()}
-    assert {"roles/failover/tasks/switch.yml", "roles/failover/tasks/after.yml", "roles/refresh/tasks/fork.yml"} <= scanned
+    destroying = {"roles/failover/tasks/switch.yml", "roles/failover/tasks/after.yml", "roles/refresh/tasks/fork.yml"}
+    assert destroying <= scanned

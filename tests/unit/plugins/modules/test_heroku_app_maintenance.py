@@ -108,7 +108,8 @@ def test_end_to_end_sends_nothing_when_it_is_already_so(run_module, replay):
 
 def test_end_to_end_check_mode_reads_only(run_module, replay):
     recorded = replay(GET_APP)
-    out = run_module(heroku_app_maintenance.main, {"app": "example", "enabled": True, "api_key": "k"}, check_mode=True)
+    args = {"app": "example", "enabled": True, "api_key": "k"}
+    out = run_module(heroku_app_maintenance.main, args, check_mode=True)
     assert out["changed"] is True and out["maintenance"] is True
     assert [s.method for s in recorded.seen] == ["GET"]
 

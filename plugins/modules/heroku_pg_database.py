@@ -74,7 +74,6 @@ options:
     type: list
     elements: str
     default: []
-    version_added: "0.2.0"
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT

@@ -20,6 +20,8 @@ CACHE ?= .cache
 HEROKU_CLI_DIR := $(CACHE)/heroku-cli
 HEROKU_CLI := $(HEROKU_CLI_DIR)/node_modules/.bin/heroku
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 SANITY_ARGS ?=
 UNITS_ARGS ?=
 INTEGRATION_ARGS ?=
@@ -65,8 +67,10 @@ lint: venv
 # Every suite in one run. The arguments are the parent directories on purpose: then no conftest.py
 # is loaded before pytest reaches its directory, so tests that `from conftest import ...`
 # (tests/integration, pycore/tests/conformance) each get their own directory's conftest.
+# PYTEST_WORKERS processes (pytest-xdist; worksteal evens out the few long integration tests):
+# most tests wait on subprocesses and sandboxes, so two workers use both cores. 0: one process.
 pytest: venv heroku-cli pgbadger
-	$(PYTEST) pycore tests $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) pycore tests $(PYTEST_ARGS)
 
 unit: venv
 	$(PYTEST) tests/unit $(PYTEST_ARGS)
@@ -102,9 +106,9 @@ test-lower-bounds:
 	test -x $(LOWER_VENV)/bin/python || $(PYTHON) -m venv $(LOWER_VENV)
 	$(PYTHON) -c '$(LOWEST)' > $(LOWER_VENV)/lowest.txt
 	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox]' \
-	  'pytest>=8' 'pytest-timeout>=2.3' cryptography
+	  'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5' cryptography
 	$(LOWER_VENV)/bin/python -c '$(INSTALLED)' $(LOWER_VENV)/lowest.txt
-	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) pycore/tests \
+	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) $(XDIST) pycore/tests \
 	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)
 
 # Every ansible-core the collection supports, on this machine's Pythons (tests/sanity/run-matrix.sh;

@@ -64,6 +64,16 @@ options:
       - With O(state=present), only used when Heroku asks for confirmation before creating an add-on
         (apps in Private Spaces or Shield); the request is then repeated with it.
     type: str
+  refuse_attached_as:
+    description:
+      - With O(state=absent), attachment names under which the add-on must not be destroyed, for example
+        V([DATABASE]) - when the add-on is attached to O(app) under one of them, the task fails and destroys
+        nothing. The attachments are read right before the delete.
+      - A guard for destroying an add-on remembered by name or id (a former primary, a previous fork) - it
+        never destroys what has become the app's primary since.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - herokuops.postgres.heroku
   - herokuops.postgres.heroku.WAIT
@@ -101,6 +111,14 @@ EXAMPLES = r"""
     name: HEROKU_POSTGRESQL_ROSE
     state: absent
     confirm: myapp
+
+- name: Destroy a former primary by its add-on id, never while it is the app's DATABASE
+  herokuops.postgres.heroku_pg_database:
+    app: myapp
+    addon: 01234567-89ab-cdef-0123-456789abcdef
+    state: absent
+    confirm: myapp
+    refuse_attached_as: [DATABASE]
 
 - name: Destroy an add-on by name, attached or not
   herokuops.postgres.heroku_pg_database:
@@ -152,6 +170,7 @@ def main():
             version=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             confirm=dict(type="str"),
+            refuse_attached_as=dict(type="list", elements="str", default=[]),
         ),
         waits=True,
         required_if=[("state", "present", ["plan"]), ("state", "absent", ["name", "addon"], True)],
@@ -167,6 +186,7 @@ def main():
             version=p["version"],
             state=p["state"],
             confirm=p["confirm"],
+            refuse_attached_as=p["refuse_attached_as"],
         ),
         database=p["name"] or p["addon"] or ("DATABASE" if p["state"] == "present" else None),
     )

@@ -13,6 +13,7 @@ from recorded_helpers import CORPUS, CORPUS_DIR, _keep_secret_registry  # noqa: 
 
 from herokupg.models import (
     Addon,
+    App,
     Attachment,
     DatabaseInfo,
     LogSession,
@@ -31,6 +32,8 @@ def _many(model: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
 
 # The model of each route's successful answer (routes with no JSON object worth modelling: None).
 PARSERS: dict[str, Callable[[Any], Any] | None] = {
+    "GET /apps/{app}": App.model_validate,
+    "PATCH /apps/{app}": App.model_validate,
     "GET /apps/{app}/addons": _many(Addon.model_validate),
     "GET /apps/{app}/addons/{addon}": Addon.model_validate,
     "POST /apps/{app}/addons": Addon.model_validate,

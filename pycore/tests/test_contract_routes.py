@@ -17,6 +17,8 @@ from herokupg.sandbox.recorded import OTHER_ROUTES, ROUTES, Replay
 
 # One call of each HerokuAPI method the operations use (the arguments do not matter here).
 CALLS: dict[str, Callable[[HerokuAPI], object]] = {
+    "get_app": lambda api: api.get_app("app"),
+    "update_app": lambda api: api.update_app("app", maintenance=True),
     "config_vars": lambda api: api.config_vars("app"),
     "get_addon": lambda api: api.get_addon("app", "addon"),
     "create_addon": lambda api: api.create_addon("app", "heroku-postgresql:standard-0"),

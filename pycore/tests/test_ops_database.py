@@ -134,6 +134,30 @@ def test_absent_refusals_change_nothing(sandbox: RunningSandbox, api: HerokuAPI)
     assert addons(sandbox) == before
 
 
+def test_absent_never_destroys_an_addon_attached_under_a_refused_name(
+    sandbox: RunningSandbox, api: HerokuAPI
+) -> None:
+    """A former primary remembered by id, after a failover back made it DATABASE again: refused by
+    id, by add-on name and by attachment name; once it is no longer DATABASE, it is destroyed."""
+    primary = seed(sandbox)
+    ensure_follower(ctx(api), "shop", name="REPLICA")
+    promote(ctx(api), "shop", "REPLICA", confirm="shop")
+    promote(ctx(api), "shop", primary["name"], confirm="shop", allow_non_follower=True)  # back again
+    before = addons(sandbox)
+    assert "DATABASE" in before[primary["name"]]["attached_as"]
+    guard = {"state": "absent", "confirm": "shop", "refuse_attached_as": ["DATABASE"]}
+    refused = f"{primary['name']} is attached to shop as DATABASE: refusing"
+    for key in ({"addon": primary["id"]}, {"addon": primary["name"]}, {"name": "DATABASE"}):
+        for check in (True, False):
+            with pytest.raises(ValidationError, match=refused):
+                ensure_database(ctx(api, check=check), "shop", **key, **guard)  # type: ignore[arg-type]
+    assert addons(sandbox) == before
+
+    promote(ctx(api), "shop", "REPLICA", confirm="shop", allow_non_follower=True)
+    gone = ensure_database(ctx(api), "shop", addon=primary["id"], **guard)  # type: ignore[arg-type]
+    assert gone.changed and primary["name"] not in addons(sandbox)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

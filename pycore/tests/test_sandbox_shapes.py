@@ -298,6 +298,8 @@ def drive(sb: RunningSandbox, api: HerokuAPI) -> None:
     api.unfollow(follower.id)
     api.create_attachment(primary.name, "shop", name="ALIAS")
     api.create_log_session("shop", dyno="postgres")
+    api.update_app("shop", maintenance=True)
+    assert api.get_app("shop").maintenance
     sb.admin("PUT", "apps/shop/formation", json={"processes": [{"type": "web", "command": "bin/web"}]})
     api.formation("shop")
     [release, *_] = api.releases("shop", "version ..; max=5, order=desc")

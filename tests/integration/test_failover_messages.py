@@ -1,8 +1,9 @@
-"""roles/failover reports a refused maintenance-mode request in one sentence, ending in one full stop."""
+"""roles/failover reports a refused maintenance-mode request with Heroku's reason, its error id and
+Request-Id (heroku_app_maintenance: no no_log hiding it), and changes nothing."""
 
 from __future__ import annotations
 
-from harness import Ansible
+from harness import Ansible, sandbox_state
 from herokupg.sandbox.testing import seed_app, seed_database
 
 PLAYBOOK = """\
@@ -31,12 +32,18 @@ def test_refused_maintenance_mode_message(ansible: Ansible) -> None:
         "kind": "error", "method": "PATCH", "path": "^/apps/web$", "status": 401, "error_id": "unauthorized",
         "message": "Invalid credentials provided.", "remaining": 1,
     })
+    before = sandbox_state(ansible.sandbox)
     playbook = ansible.workdir / "failover.yml"
     playbook.write_text(PLAYBOOK)
     run = ansible.playbook(playbook)
     assert run.returncode != 0
-    assert (
-        "Turning maintenance mode on for web failed. PATCH /apps/web answered HTTP 401 (Error ID: unauthorized): "
-        "Invalid credentials provided." in " ".join(run.output.split())
-    ), run.output[-4000:]
-    assert "provided.." not in run.output
+    fatal = [line for line in run.output.splitlines() if line.startswith("fatal:")]
+    assert len(fatal) == 1, run.output[-4000:]
+    assert '"msg": "Invalid credentials provided. (app web) [Error ID: unauthorized; Request-Id: ' in fatal[0], fatal
+    assert '"status": 401' in fatal[0] and "censored" not in run.output
+    assert ansible.sandbox.token not in run.output
+    # Refused before anything changed: no promotion, maintenance mode never on, so not turned off.
+    after = sandbox_state(ansible.sandbox)
+    assert after["attachments"] == before["attachments"]
+    assert [a["maintenance"] for a in after["apps"].values()] == [False]
+    assert "skipping: [localhost]" in run.output.split("Turn maintenance mode off")[1].split("TASK")[0]

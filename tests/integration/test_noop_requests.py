@@ -35,6 +35,7 @@ NOOP_RUNS: list[tuple[str, dict[str, Any], int]] = [
     ("heroku_pg_restore", {"backup": "b001", "confirm": APP, "once": True}, 3),  # + config vars
     ("heroku_pg_promote", {"database": "DATABASE", "unfollow": False, "confirm": APP}, 3),
     ("heroku_pg_slow_query_info", {}, 2),  # a log session, then its stream (the logs host)
+    ("heroku_app_maintenance", {"enabled": False}, 1),  # the app
 ]
 
 

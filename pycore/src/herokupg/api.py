@@ -67,6 +67,12 @@ class HerokuAPI:
         # 3.sdk exposes `generation` (cedar/fir), which decides the log-session body.
         return parse(App, self.client.get(f"/apps/{_seg(app)}", accept=SDK_ACCEPT))
 
+    def update_app(self, app: str, *, maintenance: bool) -> App:
+        """``PATCH /apps/{app}`` with ``{"maintenance": ...}``, as ``heroku maintenance:on/off`` sends it.
+        Setting a flag to a value may be repeated, so it is retried like a read."""
+        raw = self.client.patch(f"/apps/{_seg(app)}", json={"maintenance": maintenance}, idempotent=True)
+        return parse(App, raw)
+
     def config_vars(self, app: str) -> dict[str, str]:
         raw = self.client.get(f"/apps/{_seg(app)}/config-vars") or {}
         if not isinstance(raw, dict):

@@ -19,6 +19,11 @@ import httpx
 import pytest
 from heroku_cli import CliResult, Conformance
 
+from herokupg.api import HerokuAPI
+from herokupg.client import HerokuClient
+from herokupg.ops.base import Context
+from herokupg.ops.maintenance import ensure_maintenance
+
 APP = "cli-conformance"
 ADDON_NAME = r"postgresql-[a-z]+-\d+"
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000"  # transfer times, as the Data API gives them
@@ -347,6 +352,25 @@ def test_unschedule_delete_backup_and_destroy_fork(conformance: Conformance, wor
     assert f"Destroying {world.fork} on {APP}... done" in destroyed.text
     assert world.fork_attachment not in attachments(conformance)
     assert f"{world.fork_attachment}_URL" not in config_vars(conformance)
+
+
+# -- 7b. maintenance mode: the CLI and herokupg's operation see and set the same flag -------------
+def test_maintenance_mode_by_the_cli_and_by_ensure_maintenance(conformance: Conformance) -> None:
+    heroku = conformance.heroku
+
+    def flag() -> bool:
+        on: bool = next(a for a in conformance.state()["apps"].values() if a["name"] == APP)["maintenance"]
+        return on
+
+    assert heroku.run("maintenance", "-a", APP).stdout.strip() == "off"
+    heroku.run("maintenance:on", "-a", APP)
+    assert flag() and heroku.run("maintenance", "-a", APP).stdout.strip() == "on"
+    sb = conformance.sandbox
+    with HerokuClient(sb.token, api_url=sb.url, env={}, retries=0) as client:
+        api = HerokuAPI(client)
+        assert not ensure_maintenance(Context(api=api), APP, enabled=True).changed
+        assert ensure_maintenance(Context(api=api), APP, enabled=False).changed
+    assert not flag() and heroku.run("maintenance", "-a", APP).stdout.strip() == "off"
 
 
 # -- 8. error paths ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ follower, a fork - named by attachment name, add-on name or add-on id is destroy
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from herokupg.errors import NotFoundError, ValidationError
@@ -94,13 +95,16 @@ def ensure_database(
     version: str | None = None,
     state: State = "present",
     confirm: str | None = None,
+    refuse_attached_as: Sequence[str] = (),
 ) -> Result:
     """Ensure the database attached as ``name`` (default DATABASE) exists with ``plan``, or that
-    the add-on named by ``name`` or ``addon`` is destroyed (``confirm`` must be the app's name)."""
+    the add-on named by ``name`` or ``addon`` is destroyed (``confirm`` must be the app's name).
+    ``refuse_attached_as`` guards a destroy: an add-on attached to ``app`` under one of these names
+    (say DATABASE) is refused, checked on the attachments read right before the delete."""
     plan_full = _validate(state, name, addon, plan, version)
     if state == "absent":
         require_confirmation(app, confirm, f"Destroying {name or addon} of {app} (the add-on and its data)")
-        return _absent(ctx, app, name, addon)
+        return _absent(ctx, app, name, addon, tuple(refuse_attached_as))
     assert plan_full is not None
     return _present(ctx, app, name or PRIMARY, addon, plan_full, version, confirm)
 
@@ -201,7 +205,9 @@ def _create(
 # -- absent ----------------------------------------------------------------------------------
 
 
-def _absent(ctx: Context, app: str, name: str | None, addon: str | None) -> Result:
+def _absent(
+    ctx: Context, app: str, name: str | None, addon: str | None, refused: tuple[str, ...]
+) -> Result:
     attachments = ctx.reads.list_attachments(app)
     found = _find(ctx, app, attachments, name, addon)
     label = name or addon
@@ -223,6 +229,12 @@ def _absent(ctx: Context, app: str, name: str | None, addon: str | None) -> Resu
             f"(heroku addons:detach {label} -a {app}). Nothing was destroyed."
         )
     names = _names_of(attachments, found)
+    guarded = [n for n in names if n in refused]
+    if guarded:
+        raise ValidationError(
+            f"{found.name} is attached to {app} as {', '.join(guarded)}: refusing to destroy it "
+            f"(refuse_attached_as). Nothing was destroyed."
+        )
     result = Result(before={**_state(name, found, found.plan_name), "attachments": names})
     result.after = {**_state(name, None, None), "attachments": []}
     shown = f"{found.name} ({found.plan_name}{'; attached as ' + ', '.join(names) if names else ''})"

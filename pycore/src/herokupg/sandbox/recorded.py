@@ -25,6 +25,8 @@ KINDS = ("recording", "derived", "schema-example", "stub")
 
 # Every route the modules call (through herokupg.ops), as "METHOD template".
 ROUTES = (
+    "GET /apps/{app}",
+    "PATCH /apps/{app}",
     "GET /apps/{app}/config-vars",
     "GET /apps/{app}/addons/{addon}",
     "POST /apps/{app}/addons",
@@ -54,7 +56,6 @@ ROUTES = (
 )
 # herokupg.api calls these too (no module does), and the recordings hold a few more.
 OTHER_ROUTES = (
-    "GET /apps/{app}",
     "GET /apps/{app}/addons",
     "GET /addons/{addon}",
     "POST /actions/addons/resolve",

@@ -32,7 +32,7 @@ def test_defaults(run_module, calls):
     assert not out.failed and out["changed"] is True and out["msg"] == "Would create"
     wait = calls[0].pop("wait")
     assert calls[0] == {"app": "myapp", "name": None, "addon": None, "plan": "standard-0", "version": None,
-                        "state": "present", "confirm": None, "check_mode": False}
+                        "state": "present", "confirm": None, "refuse_attached_as": [], "check_mode": False}
     assert (wait.enabled, wait.timeout, wait.poll_interval) == (True, 1800, 5)
     assert out["database"] is None and out["requests"] == []
 
@@ -50,6 +50,12 @@ def test_absent_by_addon_with_confirm(run_module, calls):
     args = {"app": "myapp", "addon": "postgresql-x", "state": "absent", "confirm": "myapp"}
     out = run_module(heroku_pg_database.main, args)
     assert not out.failed and calls[0]["addon"] == "postgresql-x" and calls[0]["plan"] is None
+
+
+def test_absent_guard_reaches_the_core(run_module, calls):
+    args = {"app": "myapp", "addon": "0123", "state": "absent", "confirm": "myapp", "refuse_attached_as": "DATABASE"}
+    out = run_module(heroku_pg_database.main, args)
+    assert not out.failed and calls[0]["refuse_attached_as"] == ["DATABASE"]
 
 
 def test_absent_without_confirm_names_the_app(run_module, calls):

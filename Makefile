@@ -105,8 +105,8 @@ INSTALLED := import sys, importlib.metadata as m; from packaging.version import 
 test-lower-bounds:
 	test -x $(LOWER_VENV)/bin/python || $(PYTHON) -m venv $(LOWER_VENV)
 	$(PYTHON) -c '$(LOWEST)' > $(LOWER_VENV)/lowest.txt
-	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox]' \
-	  'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5' cryptography
+	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox,report,postgres]' \
+	  'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5' cryptography 'pglast>=7'
 	$(LOWER_VENV)/bin/python -c '$(INSTALLED)' $(LOWER_VENV)/lowest.txt
 	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) $(XDIST) pycore/tests \
 	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)

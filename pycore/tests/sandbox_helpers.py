@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg_sandbox.threaded import RunningSandbox
 
 PG = "heroku-postgresql"
 INCLUSION = {"Accept-Inclusion": "addon:plan,config_vars"}

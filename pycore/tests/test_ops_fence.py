@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox, seed_app, seed_database
 from replication_helpers import STANDARD
 
 from herokupg.api import HerokuAPI
@@ -20,8 +22,6 @@ from herokupg.errors import ConflictError, ConnectionFailedError, HerokuPgError,
 from herokupg.ops.base import Context, Result, WaitOptions
 from herokupg.ops.fence import MISSING, FenceError
 from herokupg.ops.promote import promote
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 pytestmark = [
     pytest.mark.postgres,

@@ -19,9 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from herokupg.sandbox.pgengine import PostgresEngine, available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
+from herokupg_sandbox.pgengine import PostgresEngine, available
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox
 
 pytestmark = [
     pytest.mark.postgres,

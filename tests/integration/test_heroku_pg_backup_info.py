@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def _wait_finished(ansible: Ansible, num: int) -> None:

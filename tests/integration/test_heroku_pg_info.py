@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness import Ansible
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def test_info_playbook(ansible: Ansible) -> None:

@@ -84,8 +84,7 @@ def info_body(sb: Sandbox, addon: Addon) -> dict[str, Any]:
     production-tier body (Standard and up) or the smaller Essential/hobby one; rows that would be
     empty are left out (but Followers and Forks), counts are numbers, a fork's source is its add-on
     id (``forked_from``) with no Forked From row."""
-    db = addon.db
-    assert db is not None
+    db = addon.database
     state, now = sb.store.state, sb.store.now()
     lag = provider.follower_lag(sb, addon)  # replays first: the stats below include what it replayed
     stats = sb.engine.stats(addon)
@@ -248,8 +247,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     async def get_config(request: Request) -> Response:
         with sb.store.lock:
             addon = _settings_db(request)
-            assert addon.db is not None
-            return json_response(pgsettings.render(addon.db.settings))
+            return json_response(pgsettings.render(addon.database.settings))
 
     async def patch_config(request: Request) -> Response:
         body = await read_json(request, required=True)
@@ -259,12 +257,11 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
                 clean = pgsettings.validate(body)
             except pgsettings.SettingError as exc:
                 raise invalid_params(str(exc)) from None
-            assert addon.db is not None
-            addon.db.settings.update(clean)
+            addon.database.settings.update(clean)
             sb.store.save()
         provider.run_engine(sb, lambda: sb.engine.apply_settings(addon, clean), lambda _r, _e: None)
         with sb.store.lock:
-            return json_response(pgsettings.render(addon.db.settings))
+            return json_response(pgsettings.render(addon.database.settings))
 
     async def admin_write(request: Request) -> Response:
         write = parse(TableWrite, await read_json(request, required=True), status=400)

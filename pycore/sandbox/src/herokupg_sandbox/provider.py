@@ -388,9 +388,8 @@ def destroy_database(sb: Sandbox, addon: Addon) -> None:
         state = sb.store.state
         followers = [a for a in state.addons.values() if a.db and a.db.leader_id == addon.id]
         for follower in followers:
-            assert follower.db is not None
-            follower.db.leader_id = None
-            follower.db.unfollowed_at = now
+            follower.database.leader_id = None
+            follower.database.unfollowed_at = now
         for key in [k for k, s in state.schedules.items() if s.addon_id == addon.id]:
             del state.schedules[key]
 
@@ -436,8 +435,7 @@ def follower_lag(sb: Sandbox, addon: Addon) -> int | None:
 
 def unfollow(sb: Sandbox, addon: Addon) -> None:
     with sb.store.lock:
-        db = addon.db
-        assert db is not None
+        db = addon.database
         now = sb.store.now()
         leader = sb.store.state.addons.get(db.leader_id or "")
         delay = sb.store.state.settings.follower_catchup

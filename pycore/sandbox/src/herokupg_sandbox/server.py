@@ -220,11 +220,13 @@ def create_app(sandbox: Sandbox, routes: list[BaseRoute]) -> SandboxApp:
             await run_in_threadpool(sandbox.engine.stop)
 
     async def heroku_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HerokuHTTPError)
+        if not isinstance(exc, HerokuHTTPError):  # starlette calls this for HerokuHTTPError only
+            raise exc
         return exc.response()
 
     async def no_route(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
+        if not isinstance(exc, HTTPException):  # starlette calls this for HTTPException only
+            raise exc
         if exc.status_code in (404, 405):
             return JSONResponse({"id": "not_found", "message": _NO_ROUTE}, status_code=404)
         return JSONResponse({"id": "bad_request", "message": str(exc.detail)}, status_code=exc.status_code)

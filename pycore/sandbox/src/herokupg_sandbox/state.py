@@ -109,6 +109,10 @@ class Database:
     engine_data: dict[str, Any] = field(default_factory=dict)  # the engine's own bookkeeping
 
 
+class NotADatabase(LookupError):
+    """An add-on that holds no database where one was needed."""
+
+
 @dataclass
 class Addon:
     id: str
@@ -123,6 +127,13 @@ class Addon:
     fail_reason: str | None = None  # set when provisioning is to fail (fault injection / engine)
     config: dict[str, Any] = field(default_factory=dict)  # the create request's provider config
     db: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        """Its database: only heroku-postgresql add-ons have one (:class:`NotADatabase` otherwise)."""
+        if self.db is None:
+            raise NotADatabase(f"{self.name} is not a Heroku Postgres database")
+        return self.db
 
     @property
     def service(self) -> str:

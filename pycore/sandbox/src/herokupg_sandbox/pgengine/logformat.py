@@ -70,8 +70,8 @@ class HerokuNumbering:
         for i, (text, match) in enumerate(zip(texts, matches, strict=True)):
             if match is None:
                 self._continue(text)
-            elif match["level"] in _MESSAGE_PARTS and self._current and self._current.pid == match["pid"]:
-                self._part(match)
+            elif match["level"] in _MESSAGE_PARTS and (msg := self._current) and msg.pid == match["pid"]:
+                self._part(msg, match)
             else:
                 hidden = self._hidden(match)
                 if match["text"].startswith("connection received:"):
@@ -90,24 +90,22 @@ class HerokuNumbering:
         pid = match["pid"]
         n = self._seq.get(pid, 0) + 1
         self._seq[pid] = n
-        self._current = _Message(pid, n, 1, _ts(match["ts"]), hidden)
-        self._emit(f"[{n}-1]  sql_error_code = {match['code']} {match['level']}:  {match['text']}")
+        self._current = msg = _Message(pid, n, 1, _ts(match["ts"]), hidden)
+        self._emit(msg, f"[{n}-1]  sql_error_code = {match['code']} {match['level']}:  {match['text']}")
 
-    def _part(self, match: re.Match[str]) -> None:
-        assert self._current is not None
-        self._current.k += 1
-        msg = self._current
-        self._emit(f"[{msg.n}-{msg.k}]  sql_error_code = {match['code']} {match['level']}:  {match['text']}")
+    def _part(self, msg: _Message, match: re.Match[str]) -> None:
+        msg.k += 1
+        text = f"sql_error_code = {match['code']} {match['level']}:  {match['text']}"
+        self._emit(msg, f"[{msg.n}-{msg.k}]  {text}")
 
     def _continue(self, text: str) -> None:
-        if self._current is None:
-            return  # text from before the first prefixed line (e.g. a crash report): no home
-        self._current.k += 1
-        self._emit(f"[{self._current.n}-{self._current.k}] {text}")
-
-    def _emit(self, body: str) -> None:
         msg = self._current
-        assert msg is not None
+        if msg is None:
+            return  # text from before the first prefixed line (e.g. a crash report): no home
+        msg.k += 1
+        self._emit(msg, f"[{msg.n}-{msg.k}] {text}")
+
+    def _emit(self, msg: _Message, body: str) -> None:
         if not msg.hidden:
             self.sink(LogLine(msg.ts, f"postgres.{msg.pid}", body))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from herokupg_sandbox.threaded import free_port
+from sandbox_helpers import not_installed
 
 
 def herokupg(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -151,14 +152,9 @@ def test_start_hint_is_a_command_that_runs(env: dict[str, str], on_path: bool) -
 
 
 # The real `herokupg` console script, in a Python where herokupg_sandbox cannot be imported (as when
-# only the herokupg wheel is installed): a meta path finder refuses it before any other finder runs.
-WITHOUT_SANDBOX = """
-import runpy, sys
-class NotInstalled:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "herokupg_sandbox":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, NotInstalled())
+# only the herokupg wheel is installed).
+WITHOUT_SANDBOX = not_installed("herokupg_sandbox") + """
+import runpy
 script = sys.argv.pop(1)
 sys.argv[0] = script
 runpy.run_path(script, run_name="__main__")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import herokupg_sandbox
+from sandbox_helpers import not_installed
 
 PACKAGE = Path(herokupg_sandbox.__file__).parent
 PYCORE = Path(__file__).resolve().parents[1]
@@ -36,13 +37,8 @@ def test_no_sandbox_module_imports_herokupg() -> None:
     assert not {k: v for k, v in offenders.items() if v}
 
 
-WITHOUT_HEROKUPG = """
-import pkgutil, sys, tempfile, importlib
-class NoCore:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "herokupg":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, NoCore())
+WITHOUT_HEROKUPG = not_installed("herokupg") + """
+import pkgutil, tempfile, importlib
 import herokupg_sandbox
 names = [m.name for m in pkgutil.walk_packages(herokupg_sandbox.__path__, "herokupg_sandbox.")]
 for name in names:

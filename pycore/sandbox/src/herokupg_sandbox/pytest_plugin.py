@@ -3,7 +3,8 @@ point of herokupg-sandbox, so every pytest run of a venv that has it installed g
 
 - ``sandbox``: a fresh memory-engine sandbox for one test;
 - ``shared_sandbox``: one for a whole test module, and ``sb``: that one reset for each test;
-- ``shared_postgres_sandbox``: a postgres-engine sandbox (real PostgreSQL servers) for a module;
+- ``pg_sandbox``: a postgres-engine sandbox (real PostgreSQL servers) for one test, and
+  ``shared_postgres_sandbox`` one for a whole module;
 - ``seed``: apps and databases created in ``sandbox`` through its API, as a user would.
 
 A conftest.py may override any of them (e.g. to give the sandbox Heroku-like delays).
@@ -46,6 +47,14 @@ def sb(shared_sandbox: RunningSandbox) -> RunningSandbox:
     """The module's shared sandbox, reset: a clean slate for each test."""
     shared_sandbox.admin("POST", "reset")
     return shared_sandbox
+
+
+@pytest.fixture
+def pg_sandbox() -> Iterator[RunningSandbox]:
+    """A fresh postgres-engine sandbox for one test; its servers stop and its state dir goes
+    afterwards (see :func:`herokupg_sandbox.threaded.postgres_sandbox`)."""
+    with postgres_sandbox() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

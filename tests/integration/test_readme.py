@@ -41,6 +41,8 @@ ELSEWHERE = {
     "make demo": "tests/integration/test_demo.py",
     "make test": "the suite this test belongs to",
     "make test-matrix": "run by hand (20-30 min); the README's support table gives its last result",
+    # `HEROKU_API_KEY=... make test-live ...`: for real Heroku (a placeholder key, no account here)
+    "HEROKU_API_KEY=... make": "tests/integration/test_live_suite.py runs the live suite against a sandbox",
     "herokupg outliers": "pycore/tests/test_outliers.py: the sandbox's app user cannot create pg_stat_statements, "
     "so those tests create it as the cluster's superuser first",
 }

@@ -34,10 +34,11 @@ PYTEST := HEROKU_CLI=$(abspath $(HEROKU_CLI)) ANSIBLE_COLLECTIONS_PATH=$(COLLECT
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pycore/pyproject.toml tests/requirements.txt tests/unit/requirements.txt
+$(VENV)/.installed: pycore/pyproject.toml pycore/sandbox/pyproject.toml tests/requirements.txt tests/unit/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e 'pycore[sandbox,report,postgres]' -r tests/requirements.txt -r tests/unit/requirements.txt
+	$(PY) -m pip install -q -e 'pycore[report,postgres]' -e pycore/sandbox -r tests/requirements.txt \
+	  -r tests/unit/requirements.txt
 	touch $@
 
 # The official Heroku CLI (npm package `heroku`, v11), for the conformance tests.
@@ -63,6 +64,7 @@ gnu-time:
 lint: venv
 	$(VENV)/bin/ruff check pycore
 	$(VENV)/bin/mypy --strict pycore/src/herokupg
+	cd pycore/sandbox && $(abspath $(VENV))/bin/mypy --strict src/herokupg_sandbox
 
 # Every suite in one run. The arguments are the parent directories on purpose: then no conftest.py
 # is loaded before pytest reaches its directory, so tests that `from conftest import ...`
@@ -93,7 +95,8 @@ ansible-integration: venv
 test: lint pytest sanity units test-lower-bounds ansible-integration
 
 # herokupg's lower bounds (pycore/pyproject.toml: httpx>=X, pydantic>=Y), tested: a venv of its own
-# with exactly X and Y (pip constraints made from pyproject) runs the core's tests, sandbox included
+# with exactly X and Y (pip constraints made from pyproject) runs the core's tests, with the sandbox
+# distribution they run against (pycore/sandbox, the same constraints)
 # (the PostgreSQL-engine and Heroku CLI suites do not touch either library differently).
 LOWER_VENV ?= $(CACHE)/lower-bounds-venv
 LOWEST := import re, tomllib; deps = tomllib.load(open("pycore/pyproject.toml", "rb"))["project"]["dependencies"]; \
@@ -105,8 +108,8 @@ INSTALLED := import sys, importlib.metadata as m; from packaging.version import 
 test-lower-bounds:
 	test -x $(LOWER_VENV)/bin/python || $(PYTHON) -m venv $(LOWER_VENV)
 	$(PYTHON) -c '$(LOWEST)' > $(LOWER_VENV)/lowest.txt
-	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[sandbox,report,postgres]' \
-	  'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5' cryptography 'pglast>=7'
+	$(LOWER_VENV)/bin/python -m pip install -q -c $(LOWER_VENV)/lowest.txt -e 'pycore[report,postgres]' \
+	  -e pycore/sandbox 'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5' cryptography 'pglast>=7'
 	$(LOWER_VENV)/bin/python -c '$(INSTALLED)' $(LOWER_VENV)/lowest.txt
 	$(LOWER_VENV)/bin/python -m pytest -q -p no:cacheprovider --rootdir $(CURDIR) $(XDIST) pycore/tests \
 	  -m 'not postgres' --ignore=pycore/tests/conformance $(PYTEST_ARGS)
@@ -161,17 +164,21 @@ docs: tools-venv
 	@echo "docs: $(DOCS_DIR)/build/html/index.html"
 
 # dist/herokuops-postgres-<version>.tar.gz (galaxy.yml's build_ignore keeps pycore, venvs and caches
-# out) and dist/herokupg-<version>-py3-none-any.whl, built from a clean copy of pycore/ so that no
-# stale pycore/build/ or egg-info leaks into the wheel.
+# out), dist/herokupg-<version>-py3-none-any.whl (the core: no sandbox code) and
+# dist/herokupg_sandbox-<version>-py3-none-any.whl (the emulator, pycore/sandbox), each built from a
+# clean copy of its project so that no stale build/ or egg-info leaks into the wheel.
 package: venv
 	mkdir -p $(DIST)
-	rm -f $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*.whl
+	rm -f $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*.whl $(DIST)/herokupg_sandbox-*.whl
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(DIST) .
-	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
-	  && tar -C pycore --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md src \
+	for project in pycore pycore/sandbox; do \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+	  && tar -C $$project --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md src \
 	     | tar -C "$$tmp" -xf - \
-	  && $(PY) -m pip wheel -q --no-deps "$$tmp" -w $(DIST)
-	ls $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*-py3-none-any.whl
+	  && $(PY) -m pip wheel -q --no-deps "$$tmp" -w $(DIST) && rm -rf "$$tmp" || exit 1; \
+	done
+	ls $(DIST)/herokuops-postgres-*.tar.gz $(DIST)/herokupg-*-py3-none-any.whl \
+	  $(DIST)/herokupg_sandbox-*-py3-none-any.whl
 
 # `make demo` and `make bench`: ansible-playbook finds this checkout as herokuops.postgres through
 # collections/. The demo's sandbox keeps its state in DEMO_STATE_DIR (fresh each run; the postgres

@@ -23,17 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import (
-    Counter,
-    Hit,
-    RunningSandbox,
-    ansible_env,
-    collections_dir,
-    heroku_cli_env,
-)
-from herokupg.sandbox.testing import counted_sandbox as sandbox_counting
+from herokupg_sandbox.threaded import Counter, Hit, RunningSandbox
+from herokupg_sandbox.threaded import counted_sandbox as sandbox_counting
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the tests' checkout and environment helpers
+from checkout import collections_dir  # noqa: E402
+from sandbox_env import ansible_env, heroku_cli_env  # noqa: E402
+
 BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_CLI = ROOT / ".cache" / "heroku-cli" / "node_modules" / ".bin" / "heroku"

@@ -31,10 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from benchlib import compile_core
-
-from herokupg.sandbox.pgengine import PostgresEngine
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from benchlib import collections_path, compile_core
+from herokupg_sandbox.pgengine import PostgresEngine
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -48,8 +47,7 @@ def state_dir(prefix: str) -> Path:
 
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-    default = str(ROOT / "collections")
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.environ.get("ANSIBLE_COLLECTIONS_PATH", default)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path())
     env["ANSIBLE_LOCALHOST_WARNING"] = "False"
     env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "False"
     return env

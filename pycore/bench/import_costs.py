@@ -28,8 +28,7 @@ import tempfile
 from pathlib import Path
 
 from benchlib import collections_path, compile_core, load_average, table
-
-from herokupg.sandbox.testing import ThreadedSandbox, seed_app, seed_database
+from herokupg_sandbox.threaded import ThreadedSandbox, seed_app, seed_database
 
 HEAD = "import time, ansible.module_utils.basic\n_t = [0.0]\ndef T(): _t[0] = time.process_time()\n"
 TAIL = "\nprint((time.process_time() - _t[0]) * 1000)"

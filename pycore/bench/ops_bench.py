@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Our modules against the official Heroku CLI, side by side, on one memory-engine sandbox.
 
-Every request is counted server-side by the same ASGI counter (herokupg.sandbox.testing.Counter)
+Every request is counted server-side by the same ASGI counter (herokupg_sandbox.threaded.Counter)
 wrapped around the sandbox, whoever sends it; admin calls that set the scene (/_sandbox/) are not
 counted, log streams (/_sandbox/public/, Heroku's logs host) are.
 

@@ -6,7 +6,7 @@ and table) against pgBadger's HTML report, and the peak memory of our report on 
 --long-mb megabytes (a single huge statement: it is cut at 1 MiB and the rest skipped).
 
 The log: Heroku-format lines (`heroku logs -p postgres`) of at least --mb megabytes made from a
-real pgbench run (herokupg.sandbox.pgengine.pgbench_log; kept in .cache/bench and reused while it
+real pgbench run (herokupg_sandbox.pgengine.pgbench_log; kept in .cache/bench and reused while it
 is big enough, --fresh rebuilds it), or with --synthetic the generated workload of
 herokupg.slowlog.workload (long multi-line statements of interleaved processes, router and metrics
 noise). Both tools read the same file once; the table gives wall seconds, MB/s, CPU seconds and
@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokupg.sandbox.pgengine.pgbench_log import make_log
+from herokupg_sandbox.pgengine.pgbench_log import make_log
+
 from herokupg.slowlog.workload import heroku_lines, statements
 
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "bench"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from herokupg_sandbox.threaded import RunningSandbox
+
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.ops.base import Context, WaitOptions
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def context(sb: RunningSandbox, *, check_mode: bool = False, timeout: float = 60) -> Context:

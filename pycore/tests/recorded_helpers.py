@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from herokupg_sandbox.recorded import Corpus, Exchange, Replay
 
 from herokupg import redact
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.ops.base import Context, WaitOptions
-from herokupg.sandbox.recorded import Corpus, Exchange, Replay
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "heroku-recorded"
 CORPUS = Corpus(CORPUS_DIR)

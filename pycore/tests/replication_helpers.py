@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from herokupg_sandbox.threaded import RunningSandbox
+
 from herokupg.ops.base import WaitOptions
-from herokupg.sandbox.testing import RunningSandbox
 
 STANDARD = "heroku-postgresql:standard-0"
 FAST = WaitOptions(timeout=30, poll_interval=0.05, first_interval=0.01)

@@ -5,12 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg_sandbox.threaded import RunningSandbox
 
 PG = "heroku-postgresql"
 INCLUSION = {"Accept-Inclusion": "addon:plan,config_vars"}
 VOLATILE = ("now", "rate_tokens", "rate_updated")  # what every request changes
+
+
+def not_installed(package: str) -> str:
+    """Python source that makes ``import package`` (and its submodules) fail as if it were not
+    installed: a meta path finder that refuses it before any other finder runs."""
+    return f"""
+import sys
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == {package!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+"""
 
 
 def _stable(state: dict[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox
 from sandbox_helpers import create_app, create_db, snapshot
 
 from herokupg.cli import main
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 
 APP = "badinput"
 OTHER = "badother"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from herokupg_sandbox.recorded import KINDS, OTHER_ROUTES, ROUTES, Exchange
 from recorded_helpers import CORPUS, CORPUS_DIR, _keep_secret_registry  # noqa: F401
 
 from herokupg.models import (
@@ -23,7 +24,6 @@ from herokupg.models import (
     WaitStatus,
     parse_settings,
 )
-from herokupg.sandbox.recorded import KINDS, OTHER_ROUTES, ROUTES, Exchange
 
 
 def _many(model: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:

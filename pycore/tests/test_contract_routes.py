@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from herokupg_sandbox.recorded import OTHER_ROUTES, ROUTES, Replay
 from recorded_helpers import CORPUS, _keep_secret_registry  # noqa: F401
 
 import herokupg
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
-from herokupg.sandbox.recorded import OTHER_ROUTES, ROUTES, Replay
 
 # One call of each HerokuAPI method the operations use (the arguments do not matter here).
 CALLS: dict[str, Callable[[HerokuAPI], object]] = {

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from replication_helpers import FAST, seed
 
 from herokupg.api import HerokuAPI
@@ -15,7 +16,6 @@ from herokupg.errors import ConfirmationRequiredError, ValidationError
 from herokupg.ops.base import Context
 from herokupg.ops.followers import ensure_follower
 from herokupg.ops.forks import ensure_fork
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def pg_addons(sandbox: RunningSandbox) -> list[dict[str, Any]]:

@@ -13,11 +13,11 @@ import time
 
 import pytest
 from backup_helpers import context, transfers
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.errors import HerokuPgError
 from herokupg.ops.backups import BackupRequest, capture_backup
 from herokupg.ops.base import Result
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 RUNS = 3
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from backup_helpers import context, transfers
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.ops.backups import BackupRequest, capture_backup
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import json
 
 import pytest
 from backup_helpers import context, transfers
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.errors import ValidationError
 from herokupg.ops.backup_info import backup_info
 from herokupg.ops.backups import BackupRequest, capture_backup
 from herokupg.ops.restore import restore_backup
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

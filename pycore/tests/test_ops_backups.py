@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from backup_helpers import context, transfers
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.download import DownloadError
 from herokupg.errors import (
@@ -20,7 +21,6 @@ from herokupg.errors import (
 )
 from herokupg.ops.backups import BackupRequest, capture_backup, delete_backup
 from herokupg.ops.base import Context, WaitOptions
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

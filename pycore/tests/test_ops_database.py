@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox, seed_app
 from replication_helpers import FAST, STANDARD, seed
 
 from herokupg.api import HerokuAPI
@@ -16,7 +17,6 @@ from herokupg.ops.database import ensure_database
 from herokupg.ops.followers import ensure_follower
 from herokupg.ops.forks import ensure_fork
 from herokupg.ops.promote import promote
-from herokupg.sandbox.testing import RunningSandbox, seed_app
 
 
 def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:

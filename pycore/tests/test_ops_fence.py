@@ -7,11 +7,12 @@ is read with psql-like sessions of our own, never trusting the operation's repor
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 from replication_helpers import STANDARD
 
 from herokupg.api import HerokuAPI
@@ -21,8 +22,6 @@ from herokupg.ops.base import Context, Result, WaitOptions
 from herokupg.ops.fence import MISSING, Fence
 from herokupg.ops.promote import promote
 from herokupg.pgconnect import MissingPsycopgError
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,9 +31,9 @@ WAIT = WaitOptions(timeout=60, poll_interval=0.1, first_interval=0.02)
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with postgres_sandbox("herokupg-fence-") as running:
-        yield running
+def sandbox(shared_postgres_sandbox: RunningSandbox) -> RunningSandbox:
+    """One postgres-engine sandbox for the module (herokupg-sandbox's pytest plugin)."""
+    return shared_postgres_sandbox
 
 
 def config_var(sandbox: RunningSandbox, app: str, name: str) -> str:

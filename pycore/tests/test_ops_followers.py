@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from replication_helpers import FAST, STANDARD, seed
 
 from herokupg.api import HerokuAPI
@@ -21,7 +22,6 @@ from herokupg.errors import (
 )
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.followers import ensure_follower
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def pg_addons(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from replication_helpers import FAST, STANDARD, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import ConflictError, OperationTimeoutError, ValidationError
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.forks import ensure_fork
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def by_attachment(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:

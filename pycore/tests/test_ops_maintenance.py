@@ -12,7 +12,7 @@ from herokupg.client import HerokuClient
 from herokupg.errors import NotFoundError
 from herokupg.ops.base import Context
 from herokupg.ops.maintenance import ensure_maintenance
-from herokupg.sandbox.testing import RunningSandbox, seed_app
+from herokupg_sandbox.threaded import RunningSandbox, seed_app
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from replication_helpers import FAST, STANDARD
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
 from herokupg.ops.base import Context, WaitOptions
 from herokupg.ops.promote import promote
-from herokupg.sandbox.testing import RunningSandbox
 
 SHORT = WaitOptions(timeout=0.3, poll_interval=0.05, first_interval=0.01)
 

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox, seed_database
 from replication_helpers import FAST, STANDARD
 
 from herokupg.api import HerokuAPI
@@ -21,7 +22,6 @@ from herokupg.client import HerokuClient
 from herokupg.errors import ConflictError, HerokuPgError, ValidationError
 from herokupg.ops.base import Context, Result
 from herokupg.ops.promote import promote
-from herokupg.sandbox.testing import RunningSandbox, seed_database
 
 ROWS = ["one", "two", "three"]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from herokupg_sandbox.threaded import RunningSandbox
 from replication_helpers import FAST, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.ops.base import Context, PlannedRequest, Result
-from herokupg.sandbox.testing import RunningSandbox
 
 WRITE = PlannedRequest("POST", "/somewhere")
 

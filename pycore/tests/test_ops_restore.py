@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from backup_helpers import context, transfers
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.errors import ConfirmationRequiredError, NotFoundError, TransferFailedError, ValidationError
 from herokupg.ops.backups import BackupRequest, capture_backup
 from herokupg.ops.restore import restore_backup
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

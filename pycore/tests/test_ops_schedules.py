@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from backup_helpers import context, schedules
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.errors import ValidationError
 from herokupg.ops.schedules import ensure_schedule
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 @pytest.fixture

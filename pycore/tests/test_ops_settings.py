@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
@@ -13,7 +14,6 @@ from herokupg.errors import ConflictError, NotFoundError, ValidationError
 from herokupg.models import SettingEntry
 from herokupg.ops.base import Context
 from herokupg.ops.settings import SettingKind, ensure_settings
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
 
 
 def _seed(

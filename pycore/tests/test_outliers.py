@@ -19,15 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.pgengine.cluster import ADMIN_USER, Cluster
+from herokupg_sandbox.pgengine.pgbench_log import MULTILINE_SCRIPT
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.ops.base import Context
 from herokupg.ops.settings import ensure_settings
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.pgengine.cluster import ADMIN_USER, Cluster
-from herokupg.sandbox.pgengine.pgbench_log import MULTILINE_SCRIPT
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
 from herokupg.slowlog.fingerprint import normalize
 
 pytestmark = [

@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from herokupg.sandbox.engine import EngineError
-from herokupg.sandbox.pgengine import PostgresEngine, available
-from herokupg.sandbox.state import Addon, Database, Transfer, new_id
+from herokupg_sandbox.engine import EngineError
+from herokupg_sandbox.pgengine import PostgresEngine, available
+from herokupg_sandbox.state import Addon, Database, Transfer, new_id
 
 pytestmark = [
     pytest.mark.postgres,

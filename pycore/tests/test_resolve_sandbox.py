@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import create_app, create_db
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import ConflictError, NotFoundError
 from herokupg.resolve import all_databases, resolve_database
-from herokupg.sandbox.testing import RunningSandbox
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ import time
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import assert_error, create_app, create_db, snapshot
-
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def test_state_dump_includes_passwords_and_reset_forgets_everything(

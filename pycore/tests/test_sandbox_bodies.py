@@ -1,4 +1,4 @@
-"""The sandbox's request bodies (herokupg.sandbox.bodies, pydantic): strict types, errors that name
+"""The sandbox's request bodies (herokupg_sandbox.bodies, pydantic): strict types, errors that name
 the field and the expected type but never the value, and nothing changed by a refused body."""
 
 from __future__ import annotations
@@ -7,11 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from herokupg_sandbox import bodies
+from herokupg_sandbox.http import HerokuHTTPError
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import assert_error, create_app, create_db, snapshot
-
-from herokupg.sandbox import bodies
-from herokupg.sandbox.http import HerokuHTTPError
-from herokupg.sandbox.testing import RunningSandbox
 
 SECRET = "s3cr3t-value-never-echoed"
 APP = "/apps/bodies"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from herokupg.sandbox.testing import free_port
+from herokupg_sandbox.threaded import free_port
+from sandbox_helpers import not_installed
 
 
 def herokupg(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -151,22 +151,79 @@ def test_start_hint_is_a_command_that_runs(env: dict[str, str], on_path: bool) -
     assert shown.returncode == 0 and shown.stdout.strip() == f"http://127.0.0.1:{env['HEROKUPG_SANDBOX_PORT']}"
 
 
-BLOCK_EXTRA = """
-import sys
-class Missing:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("httpx", "starlette", "uvicorn"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, Missing())
-from herokupg.cli import main
-sys.exit(main(sys.argv[1:]))
+# The real `herokupg` console script, in a Python where herokupg_sandbox cannot be imported (as when
+# only the herokupg wheel is installed).
+WITHOUT_SANDBOX = not_installed("herokupg_sandbox") + """
+import runpy
+script = sys.argv.pop(1)
+sys.argv[0] = script
+runpy.run_path(script, run_name="__main__")
 """
 
 
-@pytest.mark.parametrize("command", ["start", "serve", "env"])
-def test_without_the_sandbox_extra_says_what_to_install(env: dict[str, str], command: str) -> None:
-    done = subprocess.run([sys.executable, "-c", BLOCK_EXTRA, "sandbox", command], env=env,
+@pytest.mark.parametrize("command", ["start", "serve", "env", "status", "stop"])
+def test_without_the_sandbox_distribution_says_what_to_install(env: dict[str, str], command: str) -> None:
+    script = Path(sys.executable).parent / "herokupg"
+    done = subprocess.run([sys.executable, "-c", WITHOUT_SANDBOX, str(script), "sandbox", command], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "the sandbox needs herokupg's [sandbox] extra" in done.stderr
-    assert "pip install -e 'pycore[sandbox]'" in done.stderr and "pip install herokupg" not in done.stderr
+    assert "the sandbox is not installed" in done.stderr and "herokupg-sandbox" in done.stderr
+    assert "pip install -e pycore/sandbox" in done.stderr, done.stderr
+    assert "dist/herokupg_sandbox-<version>-py3-none-any.whl" in done.stderr, done.stderr
+    assert done.stdout == ""
+
+
+def test_without_the_sandbox_distribution_other_commands_run(env: dict[str, str]) -> None:
+    script = Path(sys.executable).parent / "herokupg"
+    done = subprocess.run([sys.executable, "-c", WITHOUT_SANDBOX, str(script), "slow-queries", "--help"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "slow-queries" in done.stdout
+
+
+# Which modules a `herokupg` run loaded, printed when it exits.
+LOADED = """
+import atexit, runpy, sys
+atexit.register(lambda: print("LOADED", *sorted(m for m in sys.modules if m.startswith("herokupg"))))
+script = sys.argv.pop(1)
+sys.argv[0] = script
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+NOT_SANDBOX = [["--help"], ["slow-queries", "--help"], ["outliers", "--help"], ["--version"]]
+
+
+@pytest.mark.parametrize("args", NOT_SANDBOX)
+def test_commands_that_are_not_the_sandbox_do_not_load_it(env: dict[str, str], args: list[str]) -> None:
+    script = Path(sys.executable).parent / "herokupg"
+    done = subprocess.run([sys.executable, "-c", LOADED, str(script), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.rsplit("LOADED", 1)[1].split()
+    assert "herokupg.cli" in loaded
+    assert not [m for m in loaded if m.startswith("herokupg_sandbox")], loaded
+
+
+def test_help_lists_the_sandbox_command(env: dict[str, str]) -> None:
+    done = herokupg("--help", env=env)
+    assert done.returncode == 0 and "sandbox" in done.stdout and "herokupg-sandbox" in done.stdout
+
+
+def test_herokupg_sandbox_is_its_own_command(env: dict[str, str], tmp_path: Path) -> None:
+    """The sandbox distribution's console script, without herokupg on the way."""
+    script = Path(sys.executable).parent / "herokupg-sandbox"
+    started = subprocess.run([str(script), "start", "--engine", "memory"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("herokupg-sandbox running at http://127.0.0.1:"), started.stdout
+    assert f"{script} env --state-dir" in started.stdout or 'eval "$(herokupg-sandbox env' in started.stdout
+    status = subprocess.run([str(script), "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and "running" in status.stdout
+    # the same server, seen through herokupg
+    assert herokupg("sandbox", "status", env=env).returncode == 0
+    pid = int((tmp_path / "state" / "sandbox.pid").read_text())
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert b"herokupg_sandbox" in cmdline and b"herokupg.cli" not in cmdline, cmdline
+    stopped = subprocess.run([str(script), "stop"], env=env, capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 0 and stopped.stdout.strip() == "herokupg-sandbox stopped"

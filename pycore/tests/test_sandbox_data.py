@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import (
     advance,
     assert_error,
@@ -16,8 +17,6 @@ from sandbox_helpers import (
     state,
     write,
 )
-
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def test_provisioning_becomes_available_when_the_clock_reaches_ready(sandbox: RunningSandbox) -> None:

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.pgengine.binaries import server_user
-from herokupg.sandbox.testing import (
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.pgengine.binaries import server_user
+from herokupg_sandbox.threaded import (
     RunningSandbox,
     ThreadedSandbox,
     free_port,

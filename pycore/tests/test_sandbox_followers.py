@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import advance, assert_error, create_app, create_db, data, info, row, set_settings, write
-
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def wait_status(c: object, addon_id: str) -> dict[str, object]:

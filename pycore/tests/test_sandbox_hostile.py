@@ -21,10 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from herokupg.sandbox.bodies import SETTING_BOUNDS
-from herokupg.sandbox.state import Settings
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox, seed_app, seed_database
+from herokupg_sandbox.bodies import SETTING_BOUNDS
+from herokupg_sandbox.state import Settings
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox, seed_app, seed_database
 
 HEADER_TIMEOUT = 1.0
 UUID = "00000000-0000-4000-8000-000000000000"

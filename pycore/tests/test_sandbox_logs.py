@@ -7,9 +7,8 @@ import threading
 from typing import Any
 
 import httpx
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import assert_error, create_app, create_db, state
-
-from herokupg.sandbox.testing import RunningSandbox
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 app\[(?P<proc>[\w.-]+)\]: (?P<rest>.*)$"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from herokupg_sandbox.threaded import ThreadedSandbox
 from sandbox_helpers import attachments, create_app, create_db, releases, snapshot
-
-from herokupg.sandbox.testing import ThreadedSandbox
 
 
 def test_restart_on_same_state_dir_serves_same_state(tmp_path: Path) -> None:

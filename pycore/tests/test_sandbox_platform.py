@@ -7,9 +7,8 @@ import re
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import INCLUSION, assert_error, attachments, create_app, create_db, releases, snapshot
-
-from herokupg.sandbox.testing import RunningSandbox
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

@@ -19,9 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from herokupg.sandbox.pgengine import PostgresEngine, available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
+from herokupg_sandbox.pgengine import PostgresEngine, available
+from herokupg_sandbox.threaded import RunningSandbox
 
 pytestmark = [
     pytest.mark.postgres,
@@ -34,9 +33,9 @@ CHECKSUM = "SELECT count(*) || ' ' || md5(string_agg(id::text || ':' || note, ',
 
 
 @pytest.fixture
-def sb() -> Iterator[RunningSandbox]:
-    with postgres_sandbox() as running:
-        yield running
+def sb(pg_sandbox: RunningSandbox) -> RunningSandbox:
+    """A fresh postgres-engine sandbox (herokupg-sandbox's pytest plugin)."""
+    return pg_sandbox
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import assert_error
-
-from herokupg.sandbox.testing import RunningSandbox
 
 
 def test_bucket_empties_to_429_and_refills_with_the_clock(sandbox: RunningSandbox) -> None:

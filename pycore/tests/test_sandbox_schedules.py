@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import advance, assert_error, assert_html_404, create_app, create_db, state
-
-from herokupg.sandbox.testing import RunningSandbox
 
 S = "/client/v11/databases/{db}/transfer-schedules"
 

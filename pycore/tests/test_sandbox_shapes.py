@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
+from herokupg_sandbox.recorded import ROUTES, route_of
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox
 from recorded_helpers import CORPUS, _keep_secret_registry  # noqa: F401
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import NotFoundError
-from herokupg.sandbox.recorded import ROUTES, route_of
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
 
 # The kind of body each route answers (lists are compared item by item).
 FAMILY = {

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import (
     advance,
     assert_error,
@@ -16,8 +17,6 @@ from sandbox_helpers import (
     state,
     write,
 )
-
-from herokupg.sandbox.testing import RunningSandbox
 
 T = "/client/v11/apps/{app}/transfers"
 

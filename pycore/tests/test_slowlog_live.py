@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
 from sandbox_helpers import create_app, create_db
 
 from herokupg.api import HerokuAPI
@@ -17,7 +18,6 @@ from herokupg.client import HerokuClient
 from herokupg.errors import NotFoundError
 from herokupg.ops.base import Context
 from herokupg.ops.slow_queries import slow_query_report
-from herokupg.sandbox.testing import RunningSandbox
 from herokupg.slowlog.source import stream_log_lines
 
 RECORDED = [

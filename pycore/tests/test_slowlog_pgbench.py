@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.pgengine.pgbench_log import CLIENTS, make_log
 from pglast.parser import fingerprint as reference
 
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.pgengine.pgbench_log import CLIENTS, make_log
 from herokupg.slowlog.files import iter_file_lines
 from herokupg.slowlog.fingerprint import grouping, normalize
 from herokupg.slowlog.parse import iter_slow_queries

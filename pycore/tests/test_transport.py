@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from herokupg_sandbox.threaded import free_port
 from local_servers import OriginServer, ProxyServer, self_signed, serving, tls_server_context
 
 from herokupg.client import HerokuClient
 from herokupg.errors import ConnectionFailedError
-from herokupg.sandbox.testing import free_port
 from herokupg.slowlog.source import _stream, iter_sse_log_lines
 
 KEY = "hrku-test-7c2e4a10-1b3d-4f5e-9a8b-0c1d2e3f4a5b"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from harness import REALISTIC_DELAYS, Ansible
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from failover_writer import Figures, fail_over  # noqa: E402
 from harness import Ansible  # noqa: E402
-from herokupg.sandbox.testing import postgres_sandbox  # noqa: E402
+from herokupg_sandbox.threaded import postgres_sandbox  # noqa: E402
 
 
 def one(run: int, fence: bool, root: Path) -> Figures:

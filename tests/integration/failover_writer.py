@@ -24,8 +24,8 @@ from typing import Any
 
 import psycopg
 from harness import Ansible
-from herokupg.sandbox import provider
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
+from herokupg_sandbox import provider
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 PLAYBOOK = """\
 ---

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import RunningSandbox, ansible_env, collections_dir
+from checkout import collections_dir
+from herokupg_sandbox.threaded import RunningSandbox
+from sandbox_env import ansible_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from herokupg.sandbox.testing import RunningSandbox
+from herokupg_sandbox.threaded import RunningSandbox
 
 MASK = "********"
 SECRET_FILE = "public_url_secret"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Ansible, sandbox_state, settled
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 APP = "badmod"
 OTHER = "badmod-other"

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from checkout import collections_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 
 HEADERS = [
@@ -24,7 +26,7 @@ HEADERS = [
 
 def test_ops_bench_quick_prints_its_tables() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / "collections")  # this checkout, as ansible.cfg finds it
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_dir())  # this checkout, as ansible.cfg finds it
     if os.environ.get("HEROKU_CLI"):
         env["HEROKU_CLI"] = os.environ["HEROKU_CLI"]
     done = subprocess.run(
@@ -39,7 +41,7 @@ def test_ops_bench_quick_prints_its_tables() -> None:
 
 def test_import_costs_prints_its_tables() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEROKU_", "ANSIBLE_"))}
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / "collections")  # this checkout, as ansible.cfg finds it
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_dir())  # this checkout, as ansible.cfg finds it
     done = subprocess.run(
         [sys.executable, str(ROOT / "pycore" / "bench" / "import_costs.py"), "--reps", "1"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from harness import ROOT, collections_path
-from herokupg.sandbox.pgengine import available
+from herokupg_sandbox.pgengine import available
 
 pytestmark = pytest.mark.skipif(not available()[0], reason=f"postgres engine unavailable: {available()[1]}")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Ansible, PlaybookRun, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 APP = "twoops"
 ROWS = ["a", "b", "c"]

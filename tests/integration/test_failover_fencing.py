@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from failover_writer import fail_over
 from harness import Ansible
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox
 
 pytestmark = [
     pytest.mark.postgres,

@@ -4,7 +4,7 @@ Request-Id (heroku_app_maintenance: no no_log hiding it), and changes nothing.""
 from __future__ import annotations
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 PLAYBOOK = """\
 ---

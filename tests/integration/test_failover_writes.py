@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 from failover_writer import wait_available
 from harness import Ansible
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 pytestmark = [
     pytest.mark.postgres,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 FLOW = "fault_soak/flow.yml"
 ROLES = "fault_soak/roles.yml"

@@ -5,7 +5,7 @@ checked after every step, and bad input fails with its reason and changes nothin
 from __future__ import annotations
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app
+from herokupg_sandbox.threaded import seed_app
 
 
 def maintenance(ansible: Ansible, app: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def test_failed_capture_reports_logs(ansible: Ansible) -> None:

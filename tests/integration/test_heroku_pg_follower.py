@@ -4,7 +4,7 @@ target targets/heroku_pg_follower: make ansible-integration)."""
 from __future__ import annotations
 
 from harness import Ansible, sandbox_state, settled
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def test_ambiguous_leader(ansible: Ansible) -> None:

@@ -4,7 +4,7 @@ targets/heroku_pg_info: make ansible-integration)."""
 from __future__ import annotations
 
 from harness import Ansible
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def test_info_ad_hoc(ansible: Ansible) -> None:

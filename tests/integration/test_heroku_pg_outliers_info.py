@@ -16,9 +16,9 @@ import pytest
 from harness import Ansible
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.pgengine.cluster import ADMIN_USER
-from herokupg.sandbox.testing import postgres_sandbox, seed_app, seed_database
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.pgengine.cluster import ADMIN_USER
+from herokupg_sandbox.threaded import postgres_sandbox, seed_app, seed_database
 
 pytestmark = [
     pytest.mark.postgres,

@@ -4,7 +4,7 @@ target targets/heroku_pg_promote: make ansible-integration)."""
 from __future__ import annotations
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def attachments(ansible: Ansible) -> dict[str, str]:

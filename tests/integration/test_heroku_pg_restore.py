@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def _capture(ansible: Ansible, addon: dict[str, Any], app: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 
 def _overrides(ansible: Ansible, addon_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from harness import Ansible
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 # (sql, duration_ms): the sandbox logs those of at least 2000 ms (its default threshold)
 RECORDED = [

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from harness import ROOT
-from herokupg.sandbox.testing import RunningSandbox, seed_app, seed_database
+from herokupg_sandbox.threaded import RunningSandbox, seed_app, seed_database
 
 
 def run_live(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """Each module's idempotent rerun (nothing to change) sends at most 3 HTTP requests (issue #7).
 
-The sandbox counts what it serves (herokupg.sandbox.testing.Counter, as pycore/bench/ops_bench.py
+The sandbox counts what it serves (herokupg_sandbox.threaded.Counter, as pycore/bench/ops_bench.py
 does). The apps are brought to each task's state by one playbook run; every module then runs again,
 in check mode and for real, and must change nothing with exactly the requests listed here.
 Reading a database is one request each: heroku_pg_info, and heroku_pg_follower (which reports
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from harness import Ansible
-from herokupg.sandbox.testing import Counter, RunningSandbox, counted_sandbox, seed_app, seed_database
+from herokupg_sandbox.threaded import Counter, RunningSandbox, counted_sandbox, seed_app, seed_database
 
 APP = "steady"  # a primary and a follower
 FORKED = "forked"  # a primary and its fork

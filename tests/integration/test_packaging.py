@@ -2,10 +2,11 @@
 
 - `ansible-galaxy collection build` leaves out pycore/, virtualenvs, caches, node_modules and
   tests/output (galaxy.yml's build_ignore), checked on a copy of the tree seeded with such files.
-- The herokupg wheel ships py.typed and no tests.
-- In a fresh venv: the tarball installed with ansible-galaxy, the wheel (with its [sandbox] extra)
-  and ansible-core 2.19 with pip; that venv's `herokupg sandbox start` serves the API and that
-  venv's `ansible localhost -m herokuops.postgres.heroku_pg_info` reads a database through it.
+- The herokupg wheel ships py.typed and no tests, and no sandbox code: the emulator is its own
+  wheel, herokupg-sandbox (pycore/sandbox), with its console script and pytest plugin.
+- In a fresh venv: the tarball installed with ansible-galaxy, both wheels and ansible-core 2.19
+  with pip; that venv's `herokupg sandbox start` serves the API and that venv's
+  `ansible localhost -m herokuops.postgres.heroku_pg_info` reads a database through it.
 
 Third-party wheels are kept in .cache/wheelhouse: the fresh venv installs from there with
 --no-index, and the wheelhouse is (re)filled from the package index only when that fails.
@@ -74,11 +75,12 @@ def build_collection(source: Path, dest: Path) -> Path:
     return tarball
 
 
-def build_wheel(dest: Path, work: Path) -> Path:
-    """The wheel from a clean copy of pycore/ (no stale build/ or egg-info of the checkout)."""
-    src = work / "pycore"
+def build_wheel(dest: Path, work: Path, project: str = "pycore", name: str = "herokupg") -> Path:
+    """The wheel of ``project`` (pycore, or pycore/sandbox) from a clean copy of it (no stale build/
+    or egg-info of the checkout); the copy of pycore/ holds sandbox/, which its wheel must leave out."""
+    src = work / project
     shutil.copytree(
-        ROOT / "pycore",
+        ROOT / project,
         src,
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist", ".*cache"),
     )
@@ -90,7 +92,7 @@ def build_wheel(dest: Path, work: Path) -> Path:
         run([sys.executable, "-m", "pip", "download", "-q", "-d", str(WHEELHOUSE), "setuptools>=77", "wheel"],
             env=clean_env())
         run(offline, env=clean_env())
-    wheels = list(dest.glob(f"herokupg-{VERSION}-py3-none-any.whl"))
+    wheels = list(dest.glob(f"{name}-{VERSION}-py3-none-any.whl"))
     assert len(wheels) == 1, sorted(p.name for p in dest.iterdir())
     return wheels[0]
 
@@ -99,12 +101,22 @@ def build_wheel(dest: Path, work: Path) -> Path:
 class Artefacts:
     tarball: Path
     wheel: Path
+    sandbox_wheel: Path
 
 
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Artefacts:
     dist = tmp_path_factory.mktemp("dist")
-    return Artefacts(build_collection(ROOT, dist), build_wheel(dist, tmp_path_factory.mktemp("wheel-src")))
+    return Artefacts(build_collection(ROOT, dist), build_wheel(dist, tmp_path_factory.mktemp("wheel-src")),
+                     build_wheel(dist, tmp_path_factory.mktemp("sandbox-wheel-src"), "pycore/sandbox",
+                                 "herokupg_sandbox"))
+
+
+def wheel_contents(wheel: Path, dist_info: str) -> tuple[list[str], str, str]:
+    """The wheel's file names, its METADATA and its entry_points.txt."""
+    with zipfile.ZipFile(wheel) as archive:
+        return (archive.namelist(), archive.read(f"{dist_info}/METADATA").decode(),
+                archive.read(f"{dist_info}/entry_points.txt").decode())
 
 
 def members(tarball: Path) -> list[str]:
@@ -203,13 +215,9 @@ def test_collection_tarball_contents(artefacts: Artefacts) -> None:
 
 
 def test_wheel_ships_py_typed_and_no_tests(artefacts: Artefacts) -> None:
-    with zipfile.ZipFile(artefacts.wheel) as wheel:
-        names = wheel.namelist()
-        metadata = wheel.read(f"herokupg-{VERSION}.dist-info/METADATA").decode()
-        entry_points = wheel.read(f"herokupg-{VERSION}.dist-info/entry_points.txt").decode()
+    names, metadata, entry_points = wheel_contents(artefacts.wheel, f"herokupg-{VERSION}.dist-info")
     assert "herokupg/py.typed" in names
     assert "herokupg/__init__.py" in names
-    assert "herokupg/sandbox/__init__.py" in names
     tops = {name.split("/")[0] for name in names}
     assert tops == {"herokupg", f"herokupg-{VERSION}.dist-info"}, tops
     offenders = [
@@ -218,14 +226,44 @@ def test_wheel_ships_py_typed_and_no_tests(artefacts: Artefacts) -> None:
         or n.endswith((".pyc", "conftest.py")) or re.search(r"/test_[^/]*\.py$", n)
     ]
     assert not offenders, offenders
-    assert "Provides-Extra: sandbox" in metadata
     assert re.search(r"^herokupg = herokupg\.cli:main$", entry_points, re.MULTILINE)
 
 
+def test_wheel_holds_no_sandbox(artefacts: Artefacts) -> None:
+    """The product wheel: no emulator module, no extra or dependency that names one."""
+    names, metadata, entry_points = wheel_contents(artefacts.wheel, f"herokupg-{VERSION}.dist-info")
+    sandbox = [n for n in names if "sandbox" in n.lower()]
+    assert not sandbox, sandbox
+    assert "herokupg/cli.py" in names
+    requires = re.findall(r"^Requires-Dist: (.*)$", metadata, re.MULTILINE)
+    extras = re.findall(r"^Provides-Extra: (.*)$", metadata, re.MULTILINE)
+    assert "sandbox" not in extras, extras
+    assert not [r for r in requires if re.match(r"(starlette|uvicorn|herokupg)", r)], requires
+    assert "pytest11" not in entry_points and "sandbox" not in entry_points, entry_points
+
+
+def test_sandbox_wheel(artefacts: Artefacts) -> None:
+    """herokupg-sandbox: the emulator alone, its own command and pytest plugin, no herokupg."""
+    names, metadata, entry_points = wheel_contents(
+        artefacts.sandbox_wheel, f"herokupg_sandbox-{VERSION}.dist-info"
+    )
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"herokupg_sandbox", f"herokupg_sandbox-{VERSION}.dist-info"}, tops
+    assert {"herokupg_sandbox/py.typed", "herokupg_sandbox/server.py", "herokupg_sandbox/pgengine/engine.py",
+            "herokupg_sandbox/pytest_plugin.py"} <= set(names)
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert re.search(r"^Name: herokupg-sandbox$", metadata, re.MULTILINE)
+    requires = re.findall(r"^Requires-Dist: ([A-Za-z0-9_.-]+)", metadata, re.MULTILINE)
+    assert sorted(requires) == ["httpx", "pydantic", "starlette", "uvicorn"], requires
+    assert re.search(r"^herokupg-sandbox = herokupg_sandbox\.cli:main$", entry_points, re.MULTILINE)
+    assert re.search(r"^\[pytest11\]\nherokupg_sandbox = herokupg_sandbox\.pytest_plugin$", entry_points,
+                     re.MULTILINE), entry_points
+
+
 def fresh_venv_install(venv: Path, wheel_dir: Path) -> None:
-    """pip-install the herokupg wheel ([sandbox]) and ansible-core into VENV, from the wheelhouse."""
+    """pip-install the herokupg and herokupg-sandbox wheels and ansible-core into VENV, from the wheelhouse."""
     python = str(venv / "bin" / "python")
-    reqs = [f"herokupg[sandbox]=={VERSION}", ANSIBLE_CORE]
+    reqs = [f"herokupg=={VERSION}", f"herokupg-sandbox=={VERSION}", ANSIBLE_CORE]
     offline = [python, "-m", "pip", "install", "-q", "--no-index",
                "--find-links", str(wheel_dir), "--find-links", str(WHEELHOUSE), *reqs]
     env = clean_env()
@@ -235,7 +273,7 @@ def fresh_venv_install(venv: Path, wheel_dir: Path) -> None:
         # Fill the wheelhouse (third-party wheels only) from the index, then install offline.
         run([sys.executable, "-m", "pip", "wheel", "-q", "--find-links", str(wheel_dir),
              "-w", str(WHEELHOUSE), *reqs], env=env)
-        for own in WHEELHOUSE.glob("herokupg-*.whl"):
+        for own in [*WHEELHOUSE.glob("herokupg-*.whl"), *WHEELHOUSE.glob("herokupg_sandbox-*.whl")]:
             own.unlink()
         run(offline, env=env)
 

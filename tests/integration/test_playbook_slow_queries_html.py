@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import ROOT, Ansible
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 RECORDED = [("SELECT * FROM users WHERE id = 42", 2405.9), ("SELECT * FROM users WHERE id = 7", 3100.0),
             ("UPDATE carts SET total = 10\nWHERE id IN (1, 2, 3)", 5000.25)]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from harness import ROOT
-from herokupg.sandbox.testing import RunningSandbox, postgres_sandbox, seed_app, seed_database
+from herokupg_sandbox.threaded import RunningSandbox, postgres_sandbox, seed_app, seed_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(900)]
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import RunningSandbox, ThreadedSandbox
+from herokupg_sandbox.threaded import RunningSandbox, ThreadedSandbox
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TARGET = "rate_limit/main.yml"

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 from harness import ROOT
-from herokupg.sandbox.pgengine import available
-from herokupg.sandbox.testing import free_port, postgres_processes
+from herokupg_sandbox.pgengine import available
+from herokupg_sandbox.threaded import free_port, postgres_processes
 
 pytestmark = [
     pytest.mark.postgres,
@@ -126,7 +126,7 @@ def home() -> Iterator[Path]:
                             str(state)], capture_output=True, timeout=120, check=False)
             leftover = postgres_processes(state)
             if leftover:
-                from herokupg.sandbox.pgengine import PostgresEngine
+                from herokupg_sandbox.pgengine import PostgresEngine
 
                 PostgresEngine(state).stop()
         shutil.rmtree(path, ignore_errors=True)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from harness import Ansible, PlaybookRun, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 PLAYBOOK = """\
 ---

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 from harness import Ansible
-from herokupg.sandbox.testing import free_port, seed_app, seed_database
+from herokupg_sandbox.threaded import free_port, seed_app, seed_database
 from secrets_scan import MASK, Secrets, collect, collect_from
 
 TARGET = "secrets/main.yml"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 
 TARGET = "timeouts/main.yml"
 DELAY = 3600.0

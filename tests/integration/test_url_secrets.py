@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from harness import Ansible, sandbox_state
-from herokupg.sandbox.testing import seed_app, seed_database
+from herokupg_sandbox.threaded import seed_app, seed_database
 from secrets_scan import collect
 
 APP = "urlsecrets"

@@ -61,7 +61,7 @@ for cell in $matrix; do
   echo "== ansible-core $core, Python $py ($python)"
   if ! { [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"; } \
      || ! "$venv/bin/python" -m pip install -q --upgrade pip >"$dir/$name.install.log" 2>&1 \
-     || ! "$venv/bin/python" -m pip install -q "ansible-core==$core.*" -e "$root/pycore[sandbox]" \
+     || ! "$venv/bin/python" -m pip install -q "ansible-core==$core.*" -e "$root/pycore" -e "$root/pycore/sandbox" \
           -r "$root/tests/unit/requirements.txt" pytest pytest-timeout pyyaml >>"$dir/$name.install.log" 2>&1; then
     rows+=("| $core | $py | install FAILED ($dir/$name.install.log) | | |")
     failed=1

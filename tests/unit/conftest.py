@@ -16,7 +16,6 @@ arguments and returns a :class:`ModuleExit` holding what it passed to ``exit_jso
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -31,11 +30,11 @@ def _collection_importable():
 
 def _install_collection_loader():
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+    from checkout import collections_dir  # tests/support, on sys.path through the root pytest.ini
 
-    root = Path(__file__).resolve().parents[2]
     configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS")
     paths = [p for p in (configured or "").split(os.pathsep) if p]
-    paths.append(str(root / "collections"))  # this checkout, as ansible.cfg finds it
+    paths.append(str(collections_dir()))  # this checkout, as ansible.cfg finds it
     _AnsibleCollectionFinder(paths=paths)._install()  # pylint: disable=protected-access
 
 

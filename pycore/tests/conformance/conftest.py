@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from heroku_cli import Conformance, HerokuCli, Recorder, heroku_cli_path
+from herokupg_sandbox.threaded import ThreadedSandbox
 from starlette.types import ASGIApp
-
-from herokupg.sandbox.testing import ThreadedSandbox
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox
+from sandbox_env import heroku_cli_env
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from herokupg.sandbox.testing import RunningSandbox, heroku_cli_env
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CLI = ROOT / ".cache" / "heroku-cli" / "node_modules" / ".bin" / "heroku"

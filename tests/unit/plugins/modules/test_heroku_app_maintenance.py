@@ -16,7 +16,7 @@ from ansible_collections.herokuops.postgres.plugins.modules import heroku_app_ma
 from herokupg.client import HerokuClient
 from herokupg.errors import NotFoundError
 from herokupg.ops.base import PlannedRequest, Result
-from herokupg.sandbox.recorded import Corpus, Replay
+from herokupg_sandbox.recorded import Corpus, Replay
 
 CORPUS = Corpus(Path(__file__).resolve().parents[3] / "fixtures" / "heroku-recorded")
 GET_APP = "schema-examples/03-get-app"

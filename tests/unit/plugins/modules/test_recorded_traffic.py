@@ -24,7 +24,7 @@ from ansible_collections.herokuops.postgres.plugins.modules import (
 )
 from herokupg import redact
 from herokupg.client import HerokuClient
-from herokupg.sandbox.recorded import Corpus, Replay
+from herokupg_sandbox.recorded import Corpus, Replay
 
 CORPUS = Corpus(Path(__file__).resolve().parents[3] / "fixtures" / "heroku-recorded")
 HOBBY_APP = "<VALID_APP_ID_WITH_DATABASE>"

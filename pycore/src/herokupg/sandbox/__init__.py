@@ -1,1 +1,0 @@
-"""Local emulator of the Heroku Platform API and Data API (see herokupg.sandbox.server)."""

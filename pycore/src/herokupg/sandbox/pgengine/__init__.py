@@ -1,9 +1,0 @@
-"""The postgres engine of the sandbox: real PostgreSQL clusters behind `heroku-postgresql` add-ons."""
-
-from __future__ import annotations
-
-from herokupg.sandbox.pgengine.binaries import available
-from herokupg.sandbox.pgengine.engine import PostgresEngine
-from herokupg.sandbox.pgengine.logformat import LOG_LINE_PREFIX
-
-__all__ = ["LOG_LINE_PREFIX", "PostgresEngine", "available"]

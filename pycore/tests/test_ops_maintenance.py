@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from herokupg_sandbox.threaded import RunningSandbox, seed_app
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
 from herokupg.errors import NotFoundError
 from herokupg.ops.base import Context
 from herokupg.ops.maintenance import ensure_maintenance
-from herokupg_sandbox.threaded import RunningSandbox, seed_app
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test-matrix`: every ansible-core minor the collection supports (meta/runtime.yml), on each
 # Python this machine has that the release supports as a controller. Per cell, in its own
-# virtualenv (.cache/matrix/core<X>-py<Y>: that ansible-core, herokupg from ./pycore, pytest):
+# virtualenv (.cache/matrix/core<X>-py<Y>: that ansible-core, herokupg from ./pycore with its postgres extra (as meta/requirements.txt), the sandbox, pytest):
 #   sanity  ansible-test sanity, every test, no ignore file (run-sanity.sh), on the Pythons of
 #           $SANITY_ON only (default 3.11: its first run on a Python costs minutes of set-up)
 #   units   ansible-test units (run-units.sh)
@@ -61,7 +61,7 @@ for cell in $matrix; do
   echo "== ansible-core $core, Python $py ($python)"
   if ! { [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"; } \
      || ! "$venv/bin/python" -m pip install -q --upgrade pip >"$dir/$name.install.log" 2>&1 \
-     || ! "$venv/bin/python" -m pip install -q "ansible-core==$core.*" -e "$root/pycore" -e "$root/pycore/sandbox" \
+     || ! "$venv/bin/python" -m pip install -q "ansible-core==$core.*" -e "$root/pycore[postgres]" -e "$root/pycore/sandbox" \
           -r "$root/tests/unit/requirements.txt" pytest pytest-timeout pyyaml >>"$dir/$name.install.log" 2>&1; then
     rows+=("| $core | $py | install FAILED ($dir/$name.install.log) | | |")
     failed=1

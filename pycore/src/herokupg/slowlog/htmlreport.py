@@ -107,11 +107,12 @@ def _figure(matplotlib: Any, height: float = 2.8, left: float = 0.75) -> Iterato
 
 def _plain_log_axis(axis: Any) -> None:
     """Log-scale tick labels as plain numbers (1, 10, 0.01): clearer than 10^k, and drawn without
-    matplotlib's math text engine, which costs more than the rest of a chart."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    matplotlib's math text engine, which costs more than the rest of a chart. No minor ticks: the
+    grid follows the decades, and each minor tick is an artist to build and draw."""
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())
 
 
 def _svg(figure: Figure, title: str, salt: str) -> str:
@@ -297,36 +298,73 @@ def render(data: dict[str, Any], report: SlowQueryReport, *, source: str, show_v
     return render_page(page_input(data, report, source=source, show_values=show_values))
 
 
+def _serve(connection: Any) -> None:
+    """The worker: warm up, draw the one page it is sent, hand it back, and leave at once. Skipping
+    the interpreter's teardown (tens of milliseconds with matplotlib loaded) is the point of
+    ``os._exit``: the CLI waits for this process before it exits."""
+    import os
+
+    # numpy's OpenBLAS starts a thread per core at import (0.1 s of CPU here) that the charts never
+    # use, and that would take the second core from the CLI reading the log.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        warm_up()
+        page = connection.recv()
+        try:
+            result: str | BaseException = render_page(page)
+        except Exception as exc:  # handed to the CLI, which raises it
+            result = exc
+        connection.send(result)
+    except (EOFError, OSError):
+        pass  # the CLI is gone or gave up: nothing to hand back
+    finally:
+        connection.close()
+        os._exit(0)
+
+
 class BackgroundRenderer:
     """A worker process that imports the libraries now and draws the page later; in this process
     when no worker can start (or it dies), so the page comes out either way."""
 
     def __init__(self) -> None:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        self._pool: Any = None
+        self._worker: Any = None
+        self._connection: Any = None
         try:  # spawn: a fresh interpreter, safe whatever this process holds (threads, sockets)
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._pool.submit(warm_up)
+            context = multiprocessing.get_context("spawn")
+            self._connection, theirs = context.Pipe()
+            worker = context.Process(target=_serve, args=(theirs,), name="herokupg-html", daemon=True)
+            worker.start()
+            self._worker = worker
+            theirs.close()
         except (OSError, ValueError, RuntimeError):
             self.close()
 
     def render(self, page: PageInput) -> str:
-        if self._pool is not None:
-            from concurrent.futures.process import BrokenProcessPool
-
+        if self._worker is not None:
             try:
-                text: str = self._pool.submit(render_page, page).result()
-                return text
-            except (BrokenProcessPool, OSError):
-                self.close()
+                self._connection.send(page)
+                result = self._connection.recv()
+            except (EOFError, OSError):  # the worker died: draw here
+                result = None
+            self.close()
+            if isinstance(result, BaseException):
+                raise result
+            if isinstance(result, str):
+                return result
         return render_page(page)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._worker is not None:
+            self._worker.join(5)  # it leaves once its page is sent
+            if self._worker.is_alive():
+                self._worker.terminate()
+                self._worker.join()
+            self._worker = None
 
     def __enter__(self) -> BackgroundRenderer:
         return self

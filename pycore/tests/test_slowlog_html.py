@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pty
 import re
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from herokupg.slowlog.timeline import EXACT_CAP, Timeline
+from herokupg.slowlog import htmlreport
+from herokupg.slowlog.report import Analyzer
+from herokupg.slowlog.timeline import BATCH, EXACT_CAP, Timeline
 from herokupg.slowlog.workload import heroku_lines, statements
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -212,3 +215,48 @@ def test_no_page_for_input_without_postgres_lines() -> None:
     empty = cli("--file", "-", "--format", "html", stdin="")
     assert empty.returncode == 1 and empty.stdout == ""
     assert "no Heroku Postgres log line in stdin" in empty.stderr
+
+
+def _small_page() -> htmlreport.PageInput:
+    report = Analyzer(timeline=True).feed_all(heroku_lines(statements(200)))
+    data = report.as_dict()
+    data["summary"]["sort"], data["database"] = "total", None
+    return htmlreport.page_input(data, report, source="a test")
+
+
+def test_background_renderer_draws_the_same_page_here_when_its_worker_dies() -> None:
+    page = _small_page()
+    with htmlreport.BackgroundRenderer() as renderer:
+        drawn_there = renderer.render(page)
+    with htmlreport.BackgroundRenderer() as renderer:
+        worker = renderer._worker
+        assert worker is not None
+        worker.kill()
+        worker.join()
+        drawn_here = renderer.render(page)
+    assert renderer._worker is None and not worker.is_alive()
+
+    def stable(html: str) -> str:  # the page says when it was drawn
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "<time>", html)
+
+    assert stable(drawn_here) == stable(drawn_there) and drawn_here.count("<figure>") == 4
+
+
+def test_background_renderer_raises_what_the_worker_raised() -> None:
+    page = _small_page()
+    broken = dataclasses.replace(page, by_total=[{}])  # a top-chart row without its query
+    with htmlreport.BackgroundRenderer() as renderer, pytest.raises(KeyError, match="query"):
+        renderer.render(broken)
+    with htmlreport.BackgroundRenderer() as renderer:  # a renderer never used leaves nothing running
+        worker = renderer._worker
+    assert worker is not None and not worker.is_alive()
+
+
+def test_timeline_groups_batches_by_second_whatever_their_order() -> None:
+    line = Timeline()
+    seconds = [s for _ in range(3) for s in (5, 1, 5, 3)] * (BATCH // 4)  # over three batches
+    for s in seconds:
+        line.add((START + timedelta(seconds=s, microseconds=s)).isoformat(), float(s))
+    _width, points = line.points()
+    assert [p.count for p in points] == [seconds.count(s) for s in range(1, 6)]
+    assert [p.total_ms for p in points] == [float(s * seconds.count(s)) for s in range(1, 6)]

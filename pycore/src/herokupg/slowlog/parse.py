@@ -155,13 +155,15 @@ class _Open:
 
     __slots__ = ("att", "body", "chars", "code", "level", "n", "parts", "prefix", "proc", "touched", "ts")
 
-    def __init__(self, ts: str, proc: str, att: str | None, n: str, touched: int) -> None:
+    def __init__(
+        self, ts: str, proc: str, att: str | None, n: str, touched: int,
+        level: str | None = None, code: str | None = None, prefix: str = "", body: str = "",
+    ) -> None:
         self.ts, self.proc, self.att, self.n, self.touched = ts, proc, att, n, touched
-        self.level: str | None = None  # None until the [N-1] line is seen
-        self.code: str | None = None
-        self.prefix = self.body = ""
+        self.level = level  # None until the [N-1] line is seen
+        self.code, self.prefix, self.body = code, prefix, body
         self.parts: list[tuple[int, str]] | None = None  # the [N-k>1] lines: most messages have none
-        self.chars = 0
+        self.chars = len(body)
 
 
 def _position(part: tuple[int, str]) -> int:
@@ -232,19 +234,20 @@ class MessageAssembler:
                         done = self._flush(key)
                         if done is not None:
                             yield done
-                    current = opened[key] = _Open(ts, proc, att, n, count)
+                    h = head(body) if k == "1" else None  # the usual first line, parsed inline
+                    if h is None:
+                        current = opened[key] = _Open(ts, proc, att, n, count)
+                    else:
+                        code, prefix, level, text = h.groups()
+                        current = opened[key] = _Open(ts, proc, att, n, count, level, code, prefix, text)
                     if len(opened) > MAX_OPEN:
                         stats.lines = count
                         done = self._flush(next(iter(opened)))
                         if done is not None:
                             yield done
                     if k == "1":
-                        h = head(body)  # the usual start, inline; odd first lines take _first_line
-                        if h is None:
+                        if h is None:  # odd first lines take _first_line
                             self._first_line(current, key, ts, body)
-                        else:
-                            current.code, current.prefix, current.level, current.body = h.groups()
-                            current.chars = len(current.body)
                         continue
                 if current.chars + len(body) > MAX_MESSAGE_CHARS:  # cut at the end (_flush)
                     current.chars = MAX_MESSAGE_CHARS + 1

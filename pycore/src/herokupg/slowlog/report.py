@@ -13,11 +13,13 @@ of further fingerprints are added to one ``(other)`` row and counted in ``overfl
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from herokupg.slowlog.buckets import LogScale
 from herokupg.slowlog.fingerprint import grouping, mask
 from herokupg.slowlog.parse import LogMessage, MessageAssembler, ParseStats, SlowQuery, SlowQueryExtractor
 
@@ -29,8 +31,7 @@ HISTOGRAM_ERROR = 0.01
 MAX_FINGERPRINTS = 10_000
 MAX_EXAMPLE_CHARS = 10_000
 OTHER = "(other)"
-_LOG_BASE = math.log1p(2 * HISTOGRAM_ERROR)
-_MIN_BUCKETED = 1e-6  # durations below one nanosecond share bucket 0 (clamping keeps min exact)
+_SCALE = LogScale(1 + 2 * HISTOGRAM_ERROR)  # below a nanosecond: one bucket (clamping keeps min exact)
 
 Sort = Literal["total", "count", "mean", "max"]
 SORTS: tuple[Sort, ...] = ("total", "count", "mean", "max")
@@ -67,7 +68,7 @@ class Durations:
     def __init__(self, cap: int = EXACT_CAP) -> None:
         self.cap = cap
         self.values: list[float] = []  # every duration while exact; afterwards those not yet folded
-        self.buckets: dict[int, int] = {}
+        self.buckets: Counter[int] = Counter()
         self.folded = 0  # durations counted in buckets
         self.folded_min = math.inf
         self.folded_max = -math.inf
@@ -100,14 +101,12 @@ class Durations:
         self.folded += len(values)
         self.folded_min = min(self.folded_min, *values)
         self.folded_max = max(self.folded_max, *values)
-        buckets, floor, log, low, base = self.buckets, math.floor, math.log, _MIN_BUCKETED, _LOG_BASE
-        for b in [floor(log(max(v, low) / low) / base) for v in values]:
-            buckets[b] = buckets.get(b, 0) + 1
+        _SCALE.count(self.buckets, values)
 
     def weighted(self) -> list[tuple[float, int]]:
         """Every duration with its count: exact ones once each, buckets at their geometric middle."""
         return [(v, 1) for v in self.values] + [
-            (_MIN_BUCKETED * math.exp((b + 0.5) * _LOG_BASE), n) for b, n in self.buckets.items()
+            (_SCALE.middle(b), n) for b, n in self.buckets.items()
         ]
 
     def percentile(self, p: float) -> float:
@@ -120,8 +119,7 @@ class Durations:
         for b in sorted(self.buckets):
             seen += self.buckets[b]
             if seen >= target:
-                middle = _MIN_BUCKETED * math.exp((b + 0.5) * _LOG_BASE)
-                return min(max(middle, self.folded_min), self.folded_max)
+                return min(max(_SCALE.middle(b), self.folded_min), self.folded_max)
         return self.folded_max
 
 
@@ -208,7 +206,8 @@ class SlowQueryReport:
         self.timeline = timeline  # slow queries over time, for the HTML report
 
     def add(self, query: SlowQuery) -> None:
-        if query.duration_ms < self.threshold_ms:
+        ms = query.duration_ms
+        if ms < self.threshold_ms:
             self.below_threshold += 1
             return
         normalized, key = grouping(query.sql)
@@ -221,11 +220,11 @@ class SlowQueryReport:
             if group is None:
                 group = FingerprintStats(key, normalized, Durations(self.exact_cap))
                 self.groups[key] = group
-        when = parse_time(query.ts)
-        group.add(query, when)
-        if self.timeline is not None and when is not None:
-            self.timeline.add(query.ts, query.duration_ms)
-        self.total_ms += query.duration_ms
+        ts = query.ts
+        group.add(query, parse_time(ts))
+        if self.timeline is not None:  # it skips the times it cannot read, as parse_time does
+            self.timeline.add(ts, ms)
+        self.total_ms += ms
         self.queries += 1
 
     def sorted_groups(self, sort: Sort = "total", top: int | None = None) -> list[FingerprintStats]:

@@ -11,17 +11,21 @@ plenty for a chart, and at most a few hundred buckets a bin).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
+from herokupg.slowlog.buckets import LogScale
 from herokupg.slowlog.report import percentile_exact
 
 WIDTHS = (1, 2, 10, 30, 60, 120, 600, 1800, 3600, 7200, 21600, 43200, 86400, 604800)  # seconds
 MAX_BINS = 720
 EXACT_CAP = 200
-PENDING_SECONDS = 64
-_GROWTH = math.log(1.1)
-_FLOOR = 1e-6  # ms: shorter durations share the first bucket
+BATCH = 4096
+_SCALE = LogScale(1.1)
+_SECOND, _FIRST, _THIRD = itemgetter(slice(0, 19)), itemgetter(0), itemgetter(2)
 
 
 @dataclass(slots=True)
@@ -29,21 +33,17 @@ class Bin:
     count: int = 0
     total_ms: float = 0.0
     values: list[float] = field(default_factory=list)  # durations not folded into buckets yet
-    buckets: dict[int, int] = field(default_factory=dict)
+    buckets: Counter[int] = field(default_factory=Counter)
 
     def fold(self) -> None:
-        floor, log, low = math.floor, math.log, _FLOOR
-        buckets = self.buckets
-        for b in [floor(log(max(v, low) / low) / _GROWTH) for v in self.values]:
-            buckets[b] = buckets.get(b, 0) + 1
+        _SCALE.count(self.buckets, self.values)
         self.values = []
 
     def merge(self, other: Bin) -> None:
         self.count += other.count
         self.total_ms += other.total_ms
         self.values += other.values
-        for b, n in other.buckets.items():
-            self.buckets[b] = self.buckets.get(b, 0) + n
+        self.buckets.update(other.buckets)
         if len(self.values) > EXACT_CAP:
             self.fold()
 
@@ -56,8 +56,8 @@ class Bin:
         for b in sorted(self.buckets):
             seen += self.buckets[b]
             if seen >= target:
-                return _FLOOR * math.exp((b + 0.5) * _GROWTH)
-        return _FLOOR * math.exp((max(self.buckets) + 0.5) * _GROWTH)
+                return _SCALE.middle(b)
+        return _SCALE.middle(max(self.buckets))
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,10 @@ class Point:
 class Timeline:
     """Feed ``(timestamp text, duration ms)`` with :meth:`add`; read the bins with :meth:`points`.
 
-    :meth:`add` runs for every slow query, so it only files the duration under the timestamp's
-    second (its first 19 characters, ``YYYY-MM-DDTHH:MM:SS``); those buffers go into the bins a
-    batch at a time, when :data:`PENDING_SECONDS` seconds or :data:`EXACT_CAP` durations of one
-    second are waiting, and at the end.
+    :meth:`add` runs for every slow query, so it only appends to two lists; every :data:`BATCH`
+    queries they are grouped by the timestamp's second (its first 19 characters,
+    ``YYYY-MM-DDTHH:MM:SS``) in C (``itertools.groupby`` over ``operator.itemgetter``) and each
+    run of one second goes into its bin with one timestamp parse.
     """
 
     def __init__(self, max_bins: int = MAX_BINS) -> None:
@@ -85,25 +85,24 @@ class Timeline:
         self.width = WIDTHS[0]
         self.bins: dict[int, Bin] = {}
         self._low = self._high = 0  # the lowest and highest bin index so far
-        self._pending: dict[str, tuple[str, list[float]]] = {}  # second -> (a full timestamp, durations)
+        self._times: list[str] = []  # waiting to be filed, with their durations
+        self._durations: list[float] = []
 
     def add(self, ts: str, ms: float) -> None:
-        pending = self._pending.get(ts[:19])
-        if pending is None:
-            if len(self._pending) >= PENDING_SECONDS:
-                self.flush()
-            self._pending[ts[:19]] = (ts, [ms])
-            return
-        values = pending[1]
-        values.append(ms)
-        if len(values) > EXACT_CAP:
-            self._file(*self._pending.pop(ts[:19]))
+        times = self._times
+        times.append(ts)
+        self._durations.append(ms)
+        if len(times) >= BATCH:
+            self.flush()
 
     def flush(self) -> None:
         """File every waiting duration into its bin."""
-        pending, self._pending = self._pending, {}
-        for ts, values in pending.values():
-            self._file(ts, values)
+        times, durations = self._times, self._durations
+        self._times, self._durations = [], []
+        rows = zip(map(_SECOND, times), times, durations, strict=True)
+        for _second, run in groupby(rows, key=_FIRST):
+            same_second = list(run)
+            self._file(same_second[0][1], list(map(_THIRD, same_second)))
 
     def _file(self, ts: str, values: list[float]) -> None:
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -145,7 +146,8 @@ def main() -> int:
         else:
             log = pgbench_log(args.mb, args.fresh)
         part = head(log, workdir / "first-tenth.log", 0.1)
-        print(f"log: {log} ({log.stat().st_size / 1e6:.1f} MB); load average {os.getloadavg()[0]:.2f}")
+        print(f"log: {log} ({log.stat().st_size / 1e6:.1f} MB); load average {os.getloadavg()[0]:.2f}; "
+              f"herokupg on Python {platform.python_version()} ({os.path.realpath(sys.executable)})")
         header = ("tool", "MB", "wall s", "MB/s", "CPU s", "RSS MB", "exit")
         print("{:<26} {:>6} {:>8} {:>6} {:>8} {:>8} {:>4}  notes".format(*header))
         ours = [sys.executable, "-m", "herokupg.cli", "slow-queries", "--quiet", "--format", "json", "--file"]

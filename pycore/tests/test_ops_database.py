@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from herokupg_sandbox.threaded import RunningSandbox, seed_app
-from replication_helpers import FAST, STANDARD, seed
+from replication_helpers import FAST, STANDARD, assert_refused_before_any_request, ctx, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import ConfirmationRequiredError, NotFoundError, OperationTimeoutError, ValidationError
@@ -17,10 +17,6 @@ from herokupg.ops.database import ensure_database
 from herokupg.ops.followers import ensure_follower
 from herokupg.ops.forks import ensure_fork
 from herokupg.ops.promote import promote
-
-
-def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:
-    return Context(api=api, check_mode=check, wait=wait)
 
 
 def addons(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
@@ -177,10 +173,7 @@ def test_bad_input_sends_nothing(
     sandbox: RunningSandbox, api: HerokuAPI, kwargs: dict[str, Any], message: str
 ) -> None:
     seed(sandbox)
-    before = api.client.request_count
-    with pytest.raises(ValidationError, match=message):
-        ensure_database(ctx(api), "shop", **kwargs)
-    assert api.client.request_count == before
+    assert_refused_before_any_request(api, lambda: ensure_database(ctx(api), "shop", **kwargs), message)
 
 
 def test_unknown_app_and_unknown_addon(sandbox: RunningSandbox, api: HerokuAPI) -> None:

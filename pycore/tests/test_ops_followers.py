@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from herokupg_sandbox.threaded import RunningSandbox
-from replication_helpers import FAST, STANDARD, seed
+from replication_helpers import STANDARD, assert_refused_before_any_request, ctx, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.client import HerokuClient
@@ -20,7 +20,7 @@ from herokupg.errors import (
     OperationTimeoutError,
     ValidationError,
 )
-from herokupg.ops.base import Context, WaitOptions
+from herokupg.ops.base import WaitOptions
 from herokupg.ops.followers import ensure_follower
 
 
@@ -35,10 +35,6 @@ def followers_of(sandbox: RunningSandbox, leader_id: str) -> dict[str, dict[str,
     return {
         names[a["id"]]: a for a in state["addons"].values() if a["db"] and a["db"]["leader_id"] == leader_id
     }
-
-
-def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:
-    return Context(api=api, check_mode=check, wait=wait)
 
 
 def test_named_follower_check_real_rerun(sandbox: RunningSandbox, api: HerokuAPI) -> None:
@@ -179,10 +175,7 @@ def test_bad_input_sends_nothing(
     sandbox: RunningSandbox, api: HerokuAPI, kwargs: dict[str, Any], message: str
 ) -> None:
     seed(sandbox)
-    before = api.client.request_count
-    with pytest.raises(ValidationError, match=message):
-        ensure_follower(ctx(api), "shop", **kwargs)
-    assert api.client.request_count == before
+    assert_refused_before_any_request(api, lambda: ensure_follower(ctx(api), "shop", **kwargs), message)
     assert len(pg_addons(sandbox)) == 1
 
 

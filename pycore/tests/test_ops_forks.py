@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from herokupg_sandbox.threaded import RunningSandbox
-from replication_helpers import FAST, STANDARD, seed
+from replication_helpers import STANDARD, assert_refused_before_any_request, ctx, seed
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import ConflictError, OperationTimeoutError, ValidationError
-from herokupg.ops.base import Context, WaitOptions
+from herokupg.ops.base import WaitOptions
 from herokupg.ops.forks import ensure_fork
 
 
@@ -22,10 +22,6 @@ def by_attachment(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
 def rows(sandbox: RunningSandbox, addon_id: str) -> list[Any]:
     data: dict[str, Any] = sandbox.admin("GET", f"databases/{addon_id}/data")
     return list(data["tables"].get("t", []))
-
-
-def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:
-    return Context(api=api, check_mode=check, wait=wait)
 
 
 def test_fork_check_real_rerun_absent(sandbox: RunningSandbox, api: HerokuAPI) -> None:
@@ -111,10 +107,7 @@ def test_bad_input_sends_nothing(
     sandbox: RunningSandbox, api: HerokuAPI, kwargs: dict[str, Any], message: str
 ) -> None:
     seed(sandbox)
-    before = api.client.request_count
-    with pytest.raises(ValidationError, match=message):
-        ensure_fork(ctx(api), "shop", **kwargs)
-    assert api.client.request_count == before
+    assert_refused_before_any_request(api, lambda: ensure_fork(ctx(api), "shop", **kwargs), message)
 
 
 def test_refuses_essential_source_and_foreign_attachment(sandbox: RunningSandbox, api: HerokuAPI) -> None:

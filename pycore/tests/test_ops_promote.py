@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from herokupg_sandbox.threaded import RunningSandbox
-from replication_helpers import FAST, STANDARD
+from replication_helpers import STANDARD, ctx
 
 from herokupg.api import HerokuAPI
 from herokupg.errors import ConfirmationRequiredError, OperationTimeoutError, ValidationError
-from herokupg.ops.base import Context, WaitOptions
+from herokupg.ops.base import WaitOptions
 from herokupg.ops.promote import promote
 
 SHORT = WaitOptions(timeout=0.3, poll_interval=0.05, first_interval=0.01)
@@ -40,10 +40,6 @@ def attachments(sandbox: RunningSandbox) -> dict[str, str]:
 def leader_of(sandbox: RunningSandbox, addon_id: str) -> str | None:
     db = sandbox.admin("GET", "state")["addons"][addon_id]["db"]
     return db["leader_id"] if db else None
-
-
-def ctx(api: HerokuAPI, check: bool = False, wait: WaitOptions = FAST) -> Context:
-    return Context(api=api, check_mode=check, wait=wait)
 
 
 def test_promote_follower_check_real_rerun(sandbox: RunningSandbox, api: HerokuAPI) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 MAX_OPEN = 10_000  # open multi-line messages (one per Postgres process) before the oldest is flushed
@@ -148,6 +149,7 @@ class SlowQuery(NamedTuple):
 # Builds a LogMessage or SlowQuery from all its fields without the Python-level __new__ that
 # NamedTuple generates (the hot path builds one of each per slow query).
 _new = tuple.__new__
+_POSITION, _TEXT = itemgetter(0), itemgetter(1)  # of a continuation line's (k, text)
 
 
 class _Open:
@@ -164,10 +166,6 @@ class _Open:
         self.code, self.prefix, self.body = code, prefix, body
         self.parts: list[tuple[int, str]] | None = None  # the [N-k>1] lines: most messages have none
         self.chars = len(body)
-
-
-def _position(part: tuple[int, str]) -> int:
-    return part[0]
 
 
 def is_postgres_proc(proc: str) -> bool:
@@ -305,8 +303,8 @@ class MessageAssembler:
         if parts is None:
             text = item.body
         else:
-            parts.sort(key=_position)  # lines of one process arrive in order: a no-op pass, usually
-            text = "\n".join([item.body, *(p[1] for p in parts)])
+            parts.sort(key=_POSITION)  # lines of one process arrive in order: a no-op pass, usually
+            text = "\n".join([item.body, *map(_TEXT, parts)])
         if item.chars > MAX_MESSAGE_CHARS:
             self.stats.truncated_messages += 1
             text = text[:MAX_MESSAGE_CHARS].removesuffix(CUT_MARKER) + CUT_MARKER

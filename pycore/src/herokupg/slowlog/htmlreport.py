@@ -348,7 +348,7 @@ class BackgroundRenderer:
                 result = self._connection.recv()
             except (EOFError, OSError):  # the worker died: draw here
                 result = None
-            self.close()
+            self._stop(drawn=True)
             if isinstance(result, BaseException):
                 raise result
             if isinstance(result, str):
@@ -356,15 +356,21 @@ class BackgroundRenderer:
         return render_page(page)
 
     def close(self) -> None:
+        """Stop the worker; one that has drawn nothing (the CLI stopped before the page) at once."""
+        self._stop(drawn=False)
+
+    def _stop(self, *, drawn: bool) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        if self._worker is not None:
-            self._worker.join(5)  # it leaves once its page is sent
-            if self._worker.is_alive():
-                self._worker.terminate()
-                self._worker.join()
-            self._worker = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            if not drawn:
+                worker.terminate()
+            worker.join(5)  # after its page it leaves on its own
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
 
     def __enter__(self) -> BackgroundRenderer:
         return self

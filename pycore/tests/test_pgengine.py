@@ -310,3 +310,17 @@ def test_stop_leaves_no_process_and_start_brings_data_back(pg: Pg, state_dir: Pa
     finally:
         restarted.stop()
     assert postmasters(state_dir / "clusters") == []
+
+
+def test_a_failed_fork_leaves_nothing_and_reports_its_server_log(pg: Pg) -> None:
+    source = pg.primary("source")
+    fork = pg.record("fork")
+    assert fork.db is not None and source.db is not None
+    fork.db.user = source.db.user  # the copied role cannot be renamed to the name it already has
+    with pytest.raises(EngineError, match="Could not create the fork fork") as failed:
+        pg.engine.fork(fork, source, time.time())
+    assert any("already exists" in line for line in failed.value.logs)
+    assert any("ready to accept connections" in line for line in failed.value.logs)  # the server log
+    root = pg.engine.clusters_dir / fork.id
+    assert not root.exists() and postmasters(root) == []
+    fork.db.engine_data.clear()  # nothing for the fixture to destroy

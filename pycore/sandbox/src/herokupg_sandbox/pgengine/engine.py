@@ -22,7 +22,8 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,21 @@ class PostgresEngine:
         )
         register_secret(db.password)  # a follower's is its leader's
 
+    @contextmanager
+    def _creating(self, cluster: Cluster, what: str, log_lines: int = 0) -> Iterator[None]:
+        """Creating ``cluster``: if it fails, leave no server or files behind and raise an
+        EngineError saying "Could not create ``what``" (with the last ``log_lines`` of the server
+        log, read before the files go)."""
+        try:
+            yield
+        except CommandError as exc:
+            tail = cluster.log_tail(log_lines) if log_lines else None
+            self._abandon(cluster)
+            raise _error(f"Could not create {what}", exc, tail) from None
+        except EngineError:
+            self._abandon(cluster)
+            raise
+
     def _abandon(self, cluster: Cluster) -> None:
         """Creation failed: leave no server or files behind."""
         try:
@@ -211,7 +227,7 @@ class PostgresEngine:
         db = _db(addon)
         bins = self._bins(db.version, explicit="version" in addon.config)
         cluster = self._new_cluster(addon, bins, secrets.token_hex(16))
-        try:
+        with self._creating(cluster, f"the database of {addon.name}"):
             cluster.initdb()
             cluster.write_hba()
             cluster.configure(server_gucs(db.settings, bins))
@@ -223,28 +239,16 @@ class PostgresEngine:
                 "IN ROLE pg_read_all_stats, pg_signal_backend;\n"
                 f"CREATE DATABASE {quote_ident(db.database_name)} OWNER {quote_ident(db.user)};\n"
             )
-        except CommandError as exc:
-            self._abandon(cluster)
-            raise _error(f"Could not create the database of {addon.name}", exc) from None
-        except EngineError:
-            self._abandon(cluster)
-            raise
         self._created(addon, cluster, "primary", base_time)
 
     def follow(self, addon: Addon, leader: Addon, now: float) -> None:
         db, source = _db(addon), self.cluster(leader)
         cluster = self._new_cluster(addon, source.bins, source.admin_password)
-        try:
+        with self._creating(cluster, f"the follower {addon.name}"):
             cluster.basebackup(source)
             cluster.save_base()
             cluster.configure(server_gucs(db.settings, source.bins), leader_port=source.port)
             self._start(cluster, addon.name)
-        except CommandError as exc:
-            self._abandon(cluster)
-            raise _error(f"Could not create the follower {addon.name}", exc) from None
-        except EngineError:
-            self._abandon(cluster)
-            raise
         lead = _db(leader)  # a physical copy: the leader's roles, passwords and database
         db.user, db.password, db.database_name = lead.user, lead.password, lead.database_name
         self._created(addon, cluster, "standby", time.time())
@@ -253,7 +257,7 @@ class PostgresEngine:
     def fork(self, addon: Addon, source: Addon, now: float, *, to: float | None = None) -> None:
         db, origin = _db(addon), self.cluster(source)
         cluster = self._new_cluster(addon, origin.bins, origin.admin_password)
-        try:
+        with self._creating(cluster, f"the fork {addon.name}", log_lines=5):
             if to is None:
                 cluster.basebackup(origin)
                 for signal in ("standby.signal", "recovery.signal"):  # a fork of a follower is a primary
@@ -268,12 +272,6 @@ class PostgresEngine:
             self._rename_owner(cluster, _db(source), db)
             if to is not None:  # the recovered cluster's own base, for rolling it back in turn
                 cluster.backup_self()
-        except CommandError as exc:
-            self._abandon(cluster)
-            raise _error(f"Could not create the fork {addon.name}", exc, cluster.log_tail(5)) from None
-        except EngineError:
-            self._abandon(cluster)
-            raise
         self._created(addon, cluster, "primary", base_time)
 
     def _recover(self, cluster: Cluster, source: Addon, origin: Cluster, target: float) -> None:
